@@ -1,0 +1,51 @@
+import { commands } from "./commands/index.ts";
+import { CliError, parseCommandArgs, type Command, type Io } from "./command.ts";
+
+function helpText(): string {
+  const width = Math.max(...commands.map((c) => c.name.length), 8);
+  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return ["usage: ptune <command> [options]   (ptune <command> --help for details)", "", "commands:", ...lines].join("\n");
+}
+
+function commandHelp(c: Command): string {
+  const opts = Object.entries(c.options ?? {}).map(([k, o]) => `  --${k}${o.type === "string" ? " <value>" : ""}`);
+  return [`usage: ${c.usage}`, "", c.summary, ...(opts.length ? ["", "options:", ...opts, "  --json", "  --help"] : []), ...(c.example ? ["", `example: ${c.example}`] : [])].join("\n");
+}
+
+/** Finds the longest command name that prefixes argv ("models init" before "models"). */
+function resolve(argv: string[]): { cmd?: Command; rest: string[] } {
+  let best: Command | undefined;
+  for (const c of commands) {
+    const words = c.name.split(" ");
+    if (words.every((w, i) => argv[i] === w) && (!best || words.length > best.name.split(" ").length)) best = c;
+  }
+  return { cmd: best, rest: best ? argv.slice(best.name.split(" ").length) : argv };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const json = argv.includes("--json");
+  const io: Io = { out: (l) => process.stdout.write(l + "\n"), err: (l) => process.stderr.write(l + "\n"), json };
+  if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") {
+    io.out(helpText());
+    return argv.length === 0 ? 2 : 0;
+  }
+  const { cmd, rest } = resolve(argv);
+  if (!cmd) {
+    io.err(`ptune: unknown command '${argv[0]}'. Run 'ptune --help' for the list.`);
+    return 2;
+  }
+  try {
+    const args = parseCommandArgs(cmd, rest);
+    if (args.values.help) {
+      io.out(commandHelp(cmd));
+      return 0;
+    }
+    return await cmd.run(args, io);
+  } catch (e) {
+    const err = e as Error;
+    if (json) io.out(JSON.stringify({ ok: false, error: err.message }));
+    io.err(`ptune ${cmd.name}: ${err.message}`);
+    if (process.env.PTUNE_DEBUG) io.err(err.stack ?? "");
+    return e instanceof CliError ? e.exitCode : 1;
+  }
+}
