@@ -2,3 +2,21 @@ import type { Command } from "../command.ts";
 
 // Every command, in the order `ptune --help` lists them. Add new ones here.
 export const commands: Command[] = [];
+
+import { command as reportCommand } from "./report.ts";
+commands.push(reportCommand);
+
+import { command as modelsInitCommand } from "./models-init.ts";
+commands.push(modelsInitCommand);
+
+import { command as runCommand } from "./run.ts";
+import { command as statusCommand } from "./status.ts";
+import { command as trialsCommand } from "./trials.ts";
+commands.push(runCommand, statusCommand, trialsCommand);
+
+import { command as submitCommand } from "./submit.ts";
+import { command as workerCommand } from "./worker.ts";
+import { command as cancelCommand } from "./cancel.ts";
+import { command as retryCommand } from "./retry.ts";
+import { command as benchOrchestratorCommand } from "./bench-orchestrator.ts";
+commands.push(submitCommand, workerCommand, cancelCommand, retryCommand, benchOrchestratorCommand);

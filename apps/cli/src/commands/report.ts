@@ -1,0 +1,34 @@
+// ptune report <sweep>: the paper's figures and tables for one sweep, from the database views.
+import path from "node:path";
+import { reportFromDatabase } from "@ptune/report";
+import { CliError, type Command } from "../command.ts";
+
+export const command: Command = {
+  name: "report",
+  summary: "render a sweep's figures (SVG/PNG), CSV series and report.md from the database",
+  usage: "ptune report <sweep> [--out <dir>] [--task <task>] [--no-png] [--json]",
+  example: "ptune report quickstart --out reports/quickstart --task superglue",
+  options: { out: { type: "string" }, task: { type: "string" }, "no-png": { type: "boolean" } },
+  async run({ positionals, values }, io) {
+    const [sweep, ...extra] = positionals;
+    if (!sweep || extra.length) throw new CliError(`expected one sweep name or id\nusage: ${this.usage}`, 2);
+    const databaseUrl = process.env.DATABASE_URL;
+    if (!databaseUrl) throw new CliError("environment variable DATABASE_URL is not set (the report reads the results database); e.g. export DATABASE_URL=postgresql://postgres@127.0.0.1:5432/ptune");
+    const outDir = path.resolve((values.out as string | undefined) ?? path.join("reports", sweep.replace(/[^A-Za-z0-9._-]+/g, "-")));
+    let r;
+    try {
+      r = await reportFromDatabase({ db: databaseUrl, sweep, task: values.task as string | undefined, outDir, png: !values["no-png"] });
+    } catch (e) {
+      throw new CliError((e as Error).message);
+    }
+    if (io.json) {
+      io.out(JSON.stringify({ ok: true, sweep: r.sweep, outDir, report: path.join(outDir, "report.md"), figures: r.figures, missing: r.missing, files: r.files.map((f) => f.path) }));
+      return 0;
+    }
+    io.out(`report for sweep ${r.sweep.name}: ${path.join(outDir, "report.md")}`);
+    for (const f of r.figures) io.out(`  ${f.title}: ${path.join(outDir, f.files.png ?? f.files.svg)}`);
+    if (r.figures.length === 0) io.out("  no figures yet");
+    for (const m of r.missing) io.out(`  missing: ${m}`);
+    return 0;
+  },
+};

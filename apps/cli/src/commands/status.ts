@@ -1,0 +1,55 @@
+import { listSweeps, runningProgress, sweepStatus, TRIAL_STATES, type Db } from "@ptune/db";
+import { openSession } from "../database.ts";
+import type { Command, Io } from "../command.ts";
+import { progressLines, table, bar } from "../render.ts";
+
+async function snapshot(db: Db, sweep: string | undefined) {
+  if (!sweep) return { sweeps: await listSweeps(db) };
+  const status = await sweepStatus(db, sweep);
+  return { ...status, running: await runningProgress(db, sweep) };
+}
+
+function print(io: Io, snap: Awaited<ReturnType<typeof snapshot>>) {
+  if ("sweeps" in snap) {
+    if (!snap.sweeps.length) return io.out("no sweeps yet: ptune submit <sweep.yaml>");
+    io.out(table(["id", "sweep", "state", "trials", ...TRIAL_STATES], snap.sweeps.map((s) => [s.id, s.name, s.state, s.trials, ...TRIAL_STATES.map((k) => s.counts[k])])));
+    return;
+  }
+  const total = Object.values(snap.totals).reduce((a, b) => a + b, 0);
+  const done = snap.totals.completed + snap.totals.failed + snap.totals.cancelled;
+  io.out(`sweep ${snap.sweep.name} (#${snap.sweep.id}, ${snap.sweep.state})  ${bar(done, total)} ${done}/${total} finished`);
+  // one row per (size, task) with its counts per state
+  const keys = [...new Set(snap.groups.map((g) => `${g.size}\u0000${g.task}`))];
+  io.out(table(["size", "task", ...TRIAL_STATES], keys.map((k) => {
+    const [size, task] = k.split("\u0000");
+    return [size, task, ...TRIAL_STATES.map((s) => snap.groups.find((g) => g.size === size && g.task === task && g.state === s)?.n ?? 0)];
+  })));
+  if (snap.running.length) io.out(["running:", ...progressLines(snap.running)].join("\n"));
+}
+
+export const command: Command = {
+  name: "status",
+  summary: "Trial counts per size/task/state, and progress of running trials",
+  usage: "ptune status [sweep] [--watch] [--interval s] [--local] [--json]",
+  example: "ptune status quickstart --watch",
+  options: { watch: { type: "boolean", short: "w" }, interval: { type: "string" }, local: { type: "boolean" } },
+  async run({ positionals, values }, io) {
+    const c = await openSession({ local: values.local as boolean | undefined, migrate: false });
+    try {
+      const every = Number(values.interval ?? 2) * 1000;
+      for (;;) {
+        const snap = await snapshot(c.db, positionals[0]);
+        if (io.json) io.out(JSON.stringify(snap));
+        else {
+          if (values.watch && process.stdout.isTTY) process.stdout.write("\x1b[2J\x1b[H");
+          print(io, snap);
+        }
+        const open = "totals" in snap && (snap.totals.queued > 0 || snap.totals.running > 0);
+        if (!values.watch || !open) return 0;
+        await new Promise((r) => setTimeout(r, every));
+      }
+    } finally {
+      await c.close();
+    }
+  },
+};

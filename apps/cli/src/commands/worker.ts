@@ -1,0 +1,58 @@
+// ptune worker: the daemon serving some model sizes until SIGTERM/SIGINT (graceful: running
+// trials checkpoint and go back to the queue; a second signal stops at once).
+import { EnvError, runWorker } from "@ptune/queue";
+import { CliError, type Command } from "../command.ts";
+
+const int = (v: unknown, name: string, dflt: number) => {
+  if (v === undefined) return dflt;
+  if (typeof v !== "string" || !/^\d+$/.test(v) || Number(v) < 1) throw new CliError(`--${name} must be an integer >= 1, got '${String(v)}'`, 2);
+  return Number(v);
+};
+
+export const command: Command = {
+  name: "worker",
+  summary: "run a worker daemon that trains the queued trials of the given model sizes",
+  usage: "ptune worker --sizes <model,...> [--device cpu|cuda] [--concurrency N] [--id NAME] [--local] [--lock-ms N] [--stalled-ms N]",
+  example: "ptune worker --sizes t5-small,t5-base --device cuda --concurrency 1",
+  options: {
+    sizes: { type: "string" },
+    device: { type: "string" },
+    concurrency: { type: "string" },
+    id: { type: "string" },
+    local: { type: "boolean" },
+    "lock-ms": { type: "string" },
+    "stalled-ms": { type: "string" },
+  },
+  async run({ positionals, values }, io) {
+    if (positionals.length) throw new CliError(`unexpected argument '${positionals[0]}'\nusage: ${this.usage}`, 2);
+    const sizes = String(values.sizes ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+    if (!sizes.length) throw new CliError(`--sizes is required: the model names (as in the sweep's models:) this worker trains\nusage: ${this.usage}`, 2);
+    const device = values.device as string | undefined;
+    if (device !== undefined && device !== "cpu" && device !== "cuda") throw new CliError(`--device must be cpu or cuda, got '${device}'`, 2);
+    const log = (line: string) => io.err(`[worker ${new Date().toISOString()}] ${line}`);
+    let started;
+    try {
+      started = await runWorker({
+        sizes,
+        device,
+        concurrency: int(values.concurrency, "concurrency", 1),
+        workerId: values.id as string | undefined,
+        local: Boolean(values.local),
+        lockDuration: int(values["lock-ms"], "lock-ms", 10_000),
+        stalledInterval: int(values["stalled-ms"], "stalled-ms", 5_000),
+        signals: true,
+        log,
+      });
+    } catch (e) {
+      if (e instanceof EnvError) throw new CliError(e.message);
+      throw e;
+    }
+    const { handle, done } = started;
+    if (io.json) io.out(JSON.stringify({ ok: true, event: "started", workerId: handle.workerId, queues: handle.queues }));
+    else log(`${handle.workerId} serving ${handle.queues.join(", ")} (pid ${process.pid})`);
+    await done;
+    if (io.json) io.out(JSON.stringify({ ok: true, event: "stopped", workerId: handle.workerId }));
+    else log("stopped");
+    return 0;
+  },
+};

@@ -1,0 +1,11 @@
+// Entry: `node --import tsx apps/dashboard/src/main.ts` (or `ptune dashboard`). Only starts the server.
+import { openDb } from "@ptune/db";
+import { createBackend } from "@ptune/queue";
+import { createServer } from "./server.ts";
+import { readDashboardEnv } from "./env.ts";
+
+const env = readDashboardEnv();
+const db = openDb(env.DATABASE_URL, { max: 4 });
+const backend = env.REDIS_URL ? createBackend({ redisUrl: env.REDIS_URL }) : undefined;
+const { url } = await createServer({ db, backend, token: env.PTUNE_DASHBOARD_TOKEN }).listen({ port: env.PTUNE_DASHBOARD_PORT ?? 8787, hostname: "0.0.0.0" });
+console.log(`ptune dashboard on ${url}${env.PTUNE_DASHBOARD_TOKEN ? "" : " (read-only: PTUNE_DASHBOARD_TOKEN unset)"}`);

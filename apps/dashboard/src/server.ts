@@ -1,0 +1,178 @@
+// createServer: the dashboard as a Hono app over @ptune/db (and, when given, the queue backend
+// for Bull Board at /queues and for the write actions). Read-only by default: the POST actions
+// need `Authorization: Bearer <token>` and are refused outright when no token is configured.
+import { timingSafeEqual } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import { Hono, type Context } from "hono";
+import { streamSSE } from "hono/streaming";
+import { serve } from "@hono/node-server";
+import { listSweeps, listWorkers, NotFoundError, resolveSweep, type Db } from "@ptune/db";
+import type { Backend } from "@ptune/queue";
+import { queueNameFor } from "@ptune/sweep";
+import { missingLines, type TrialBestRow } from "@ptune/report";
+import { cancelSweepAction, retryFailedAction } from "./actions.ts";
+import { mountBullBoard } from "./bull-board.ts";
+import { curvesOf, trialCells, type TrialCell } from "./queries.ts";
+import { ReportCache } from "./report-cache.ts";
+import { esc, page } from "./views/html.ts";
+import { curvesPanel, figuresPanel, sweepsTable, trialGrid, workersTable } from "./views/fragments.ts";
+
+export interface ServerOptions {
+  db: Db;
+  backend?: Backend;
+  /** Enables the POST actions (PTUNE_DASHBOARD_TOKEN); unset = read-only. */
+  token?: string;
+  /** How often the event stream polls the database, ms (default 2000). */
+  pollMs?: number;
+}
+
+export interface DashboardServer {
+  app: Hono;
+  listen(opts?: { port?: number; hostname?: string }): Promise<{ url: string; port: number; close(): Promise<void> }>;
+}
+
+const enc = encodeURIComponent;
+
+function asBestRows(trials: TrialCell[]): TrialBestRow[] {
+  return trials.map((t) => ({
+    sweep_id: "", sweep_name: "", trial_id: t.id, task: t.task, method: t.method, model: t.model, params: t.params,
+    prompt_length: t.promptLength, init: t.init, seed: t.seed, state: t.state, metric: t.metric, best_score: t.bestScore, best_step: t.bestStep,
+  }));
+}
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const m = /^Bearer\s+(.+)$/i.exec(header ?? "");
+  if (!m) return false;
+  const a = Buffer.from(m[1]!.trim());
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export function createServer(opts: ServerOptions): DashboardServer {
+  const { db, backend } = opts;
+  const pollMs = opts.pollMs ?? 2000;
+  const cache = new ReportCache(db);
+  const app = new Hono();
+
+  app.onError((err, c) => {
+    if (err instanceof NotFoundError) return c.html(page({ title: "not found", body: `<h1>Not found</h1><p>${esc(err.message)}</p>` }), 404);
+    console.error(err);
+    return c.text(`dashboard error: ${err.message}`, 500);
+  });
+
+  const indexParts = async () => {
+    const [sweeps, workers] = await Promise.all([listSweeps(db), listWorkers(db)]);
+    return { sweeps: sweepsTable(sweeps), workers: workersTable(workers) };
+  };
+
+  const sweepParts = async (ref: string) => {
+    const sweep = await resolveSweep(db, ref);
+    const [trials, workers] = await Promise.all([trialCells(db, sweep.name), listWorkers(db)]);
+    const [curves, cached] = await Promise.all([curvesOf(db, trials), cache.get(sweep)]);
+    const base = `/sweeps/${enc(sweep.name)}/files`;
+    const figures = cached.report.figures.map((f) => ({ id: f.id, title: f.title, svg: `${base}/${f.files.svg}?v=${enc(cached.version)}` }));
+    const counts = new Map<string, number>();
+    for (const t of trials) counts.set(t.state, (counts.get(t.state) ?? 0) + 1);
+    const summary = `sweep state <strong>${esc(sweep.state)}</strong> · ${trials.length} trials · ${[...counts].map(([s, n]) => `<span class="chip s-${esc(s)}">${n} ${esc(s)}</span>`).join(" ")}`;
+    return {
+      sweep,
+      parts: {
+        summary,
+        grid: trialGrid(trials),
+        curves: curvesPanel(curves),
+        workers: workersTable(workers),
+        figures: figuresPanel(figures, missingLines(asBestRows(trials)), `${base}/report.md`),
+      },
+    };
+  };
+
+  /** Server-sent events: a `snapshot` with every part whenever one changed (polled). */
+  const events = (c: Context, load: () => Promise<Record<string, string>>) =>
+    streamSSE(c, async (stream) => {
+      let last = "";
+      while (!stream.aborted) {
+        try {
+          const data = JSON.stringify({ parts: await load() });
+          if (data !== last) await stream.writeSSE({ event: "snapshot", data });
+          else await stream.write(": keep-alive\n\n");
+          last = data;
+        } catch (e) {
+          await stream.writeSSE({ event: "error", data: JSON.stringify({ error: (e as Error).message }) });
+        }
+        await stream.sleep(pollMs);
+      }
+    });
+
+  app.get("/healthz", (c) => c.json({ ok: true }));
+
+  app.get("/", async (c) => {
+    const parts = await indexParts();
+    const body = `<h1>Sweeps</h1><div id="sweeps">${parts.sweeps}</div><h2>Workers</h2><div id="workers">${parts.workers}</div>`;
+    return c.html(page({ title: "sweeps", body, events: "/events" }));
+  });
+  app.get("/events", (c) => events(c, indexParts));
+
+  app.get("/sweeps/:ref", async (c) => {
+    const { sweep, parts } = await sweepParts(c.req.param("ref"));
+    const actions = opts.token
+      ? `<p><button onclick="ptuneAction('/api/sweeps/${enc(sweep.name)}/cancel','cancel')">cancel sweep</button> <button onclick="ptuneAction('/api/sweeps/${enc(sweep.name)}/retry-failed','retry failed trials')">retry failed</button></p>`
+      : "";
+    const body = `<h1>Sweep ${esc(sweep.name)}</h1><p id="summary">${parts.summary}</p>${actions}
+<h2>Trials</h2><div id="grid">${parts.grid}</div>
+<h2>Training curves</h2><div id="curves">${parts.curves}</div>
+<h2>Workers</h2><div id="workers">${parts.workers}</div>
+<h2>Figures</h2><div id="figures">${parts.figures}</div>`;
+    return c.html(page({ title: sweep.name, body, events: `/sweeps/${enc(sweep.name)}/events` }));
+  });
+  app.get("/sweeps/:ref/events", (c) => events(c, async () => (await sweepParts(c.req.param("ref"))).parts));
+
+  // Any file of the rendered report: figures (SVG, PNG, Vega-Lite spec), CSV series, report.md.
+  app.get("/sweeps/:ref/files/*", async (c) => {
+    const sweep = await resolveSweep(db, c.req.param("ref"));
+    const prefix = `/sweeps/${c.req.param("ref")}/files/`;
+    const rel = decodeURIComponent(new URL(c.req.url).pathname).slice(decodeURIComponent(prefix).length);
+    const { report } = await cache.get(sweep);
+    const file = report.files.find((f) => f.path === rel);
+    if (!file) return c.text(`no report file '${rel}'`, 404);
+    const type = rel.endsWith(".svg") ? "image/svg+xml" : rel.endsWith(".png") ? "image/png" : rel.endsWith(".csv") ? "text/csv; charset=utf-8" : rel.endsWith(".json") ? "application/json" : "text/markdown; charset=utf-8";
+    return c.body(typeof file.contents === "string" ? file.contents : new Uint8Array(file.contents), 200, { "content-type": type, "cache-control": "no-cache" });
+  });
+
+  app.get("/api/sweeps", async (c) => c.json(await listSweeps(db)));
+  app.get("/api/sweeps/:ref", async (c) => {
+    const sweep = await resolveSweep(db, c.req.param("ref"));
+    return c.json({ sweep, trials: await trialCells(db, sweep.name) });
+  });
+  app.get("/api/workers", async (c) => c.json(await listWorkers(db)));
+
+  // Write actions: token required; without one configured the dashboard stays read-only.
+  app.use("/api/*", async (c, next) => {
+    if (c.req.method === "GET" || c.req.method === "HEAD") return next();
+    if (!opts.token) return c.json({ error: "the dashboard is read-only: set PTUNE_DASHBOARD_TOKEN to enable actions" }, 403);
+    if (!tokenMatches(c.req.header("authorization"), opts.token)) return c.json({ error: "missing or wrong bearer token (Authorization: Bearer $PTUNE_DASHBOARD_TOKEN)" }, 401);
+    return next();
+  });
+  app.post("/api/sweeps/:ref/cancel", async (c) => c.json(await cancelSweepAction(db, backend, c.req.param("ref"))));
+  app.post("/api/sweeps/:ref/retry-failed", async (c) => c.json(await retryFailedAction(db, backend, c.req.param("ref"))));
+
+  if (backend) mountBullBoard(app, { db, backend, queueName: queueNameFor, basePath: "/queues" });
+  else app.get("/queues", (c) => c.html(page({ title: "queues", body: `<h1>Queues</h1><p class="muted">No queue backend configured: start the dashboard with REDIS_URL set (or the local Postgres backend) to see Bull Board here.</p>` })));
+
+  return {
+    app,
+    listen({ port = 0, hostname = "127.0.0.1" } = {}) {
+      return new Promise((resolve) => {
+        const server = serve({ fetch: app.fetch, port, hostname }, (info: AddressInfo) => {
+          resolve({
+            url: `http://${hostname}:${info.port}`,
+            port: info.port,
+            close: () => new Promise<void>((done) => {
+              (server as unknown as { closeAllConnections?(): void }).closeAllConnections?.(); // SSE streams never end on their own
+              server.close(() => done());
+            }),
+          });
+        });
+      });
+    },
+  };
+}

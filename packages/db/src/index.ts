@@ -1,0 +1,38 @@
+// @ptune/db: ptune's Postgres layer (docs/architecture.md). Prisma schema and migrations live in
+// prisma/ at the repository root; see prisma/README.md for the tables and views.
+export { openDb, transaction, type Db } from "./db.ts";
+export { migrate, migrationsDir, ensureDatabase, dropDatabase, redact, type MigrateResult } from "./migrate.ts";
+export { startEmbeddedPostgres, type EmbeddedPostgresHandle } from "./embedded.ts";
+export { StaleAttemptError, TrialClosedError, NotFoundError } from "./errors.ts";
+export {
+  upsertSweep,
+  resolveSweep,
+  cancelSweep,
+  retryFailed,
+  listSweeps,
+  sweepStatus,
+  trialsOfSweep,
+  getTrial,
+  trialInput,
+  TRIAL_STATES,
+  type TrialInput,
+  type TrialRow,
+  type TrialState,
+  type SweepRef,
+  type SweepSummary,
+} from "./sweeps.ts";
+export { claimAttempt, loadLatestCheckpoint, loadBestCheckpoint, attemptsOfTrial, type Claim, type StoredCheckpoint, type AttemptRow } from "./attempts.ts";
+export { FencedWriter, primaryScore, type StepRow, type EvaluationInput, type FinishInput } from "./fenced-writer.ts";
+export { heartbeatWorker, listWorkers, type WorkerHeartbeat, type WorkerRow } from "./workers.ts";
+export {
+  trialBest,
+  scaleCurve,
+  promptLengthAblation,
+  initAblation,
+  type TrialBestRow,
+  type CurveRow,
+  type ScaleCurveRow,
+  type PromptLengthRow,
+  type InitRow,
+} from "./views.ts";
+export { runningProgress, type TrialProgress } from "./progress.ts";

@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { initAblation, promptLengthAblation, scaleCurve, trialBest, upsertSweep, type Db, type TrialInput } from "../src/index.ts";
+import { freshDb, trial } from "./helpers.ts";
+
+let ctx: Awaited<ReturnType<typeof freshDb>>;
+let db: Db;
+
+const MODELS = [
+  { model: "t5-small", size: "small", params: 60_506_624 },
+  { model: "t5-base", size: "base", params: 222_903_552 },
+];
+const id = (m: string, task: string, pl: number, init: string, seed: number) => `${m}|${task}|${pl}|${init}|${seed}`;
+/** A deterministic, irregular score per trial so means and deviations are not trivial. */
+const scoreOf = (tid: string) => {
+  let h = 2166136261;
+  for (const ch of tid) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
+  return 50 + (h % 5000) / 100;
+};
+
+const sgTrials: TrialInput[] = [];
+for (const m of MODELS)
+  for (const task of ["rte", "cb", "boolq", "sst2"])
+    for (const seed of [0, 1, 2]) sgTrials.push(trial({ id: id(m.model, task, 100, "class", seed), ...m, task, seed }));
+const ablTrials: TrialInput[] = [];
+for (const pl of [1, 20, 100])
+  for (const init of ["class", "random"])
+    for (const seed of [0, 1]) ablTrials.push(trial({ id: id("t5-small", "rte", pl, init, seed), ...MODELS[0]!, task: "rte", promptLength: pl, init, seed }));
+
+// Trials that must NOT count: one failed (base boolq seed 2: also drops base's SuperGLUE score
+// for seed 2), one still queued.
+const FAILED = id("t5-base", "boolq", 100, "class", 2);
+const QUEUED = id("t5-small", "sst2", 100, "class", 0);
+
+beforeAll(async () => {
+  ctx = await freshDb("views");
+  db = ctx.db;
+  await upsertSweep(db, { name: "sg", yaml: "", trials: sgTrials });
+  await upsertSweep(db, { name: "abl", yaml: "", trials: ablTrials });
+  const all = [...new Set([...sgTrials, ...ablTrials].map((t) => t.id))];
+  for (const tid of all) {
+    if (tid === QUEUED) continue;
+    if (tid === FAILED) await db.pool.query("UPDATE trials SET state = 'failed', best_score = 99, best_step = 5 WHERE id = $1", [tid]);
+    else await db.pool.query("UPDATE trials SET state = 'completed', metric = 'accuracy', best_score = $2, best_step = 100 WHERE id = $1", [tid, scoreOf(tid)]);
+  }
+});
+afterAll(() => ctx.drop());
+
+function stats(xs: number[]) {
+  const n = xs.length;
+  const mean = xs.reduce((a, b) => a + b, 0) / n;
+  const stddev = n > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1)) : null;
+  return { mean, stddev, n };
+}
+function expectStats(row: { mean: number; stddev: number | null; n: number }, want: ReturnType<typeof stats>) {
+  expect(row.n).toBe(want.n);
+  expect(row.mean).toBeCloseTo(want.mean, 9);
+  if (want.stddev === null) expect(row.stddev).toBeNull();
+  else expect(row.stddev).toBeCloseTo(want.stddev, 9);
+}
+const done = (ts: TrialInput[]) => ts.filter((t) => t.id !== FAILED && t.id !== QUEUED);
+
+describe("views", () => {
+  it("trial_best lists every (sweep, trial), shared trials under both sweeps", async () => {
+    const rows = await trialBest(db);
+    expect(rows).toHaveLength(sgTrials.length + ablTrials.length);
+    const shared = rows.filter((r) => r.trial_id === id("t5-small", "rte", 100, "class", 0));
+    expect(shared.map((r) => r.sweep_name).sort()).toEqual(["abl", "sg"]);
+    expect(shared[0]).toMatchObject({ task: "rte", method: "prompt", model: "t5-small", params: 60_506_624, prompt_length: 100, init: "class", seed: 0, state: "completed", metric: "accuracy", best_step: 100 });
+    expect((await trialBest(db, { sweep: "abl" })).every((r) => r.sweep_name === "abl")).toBe(true);
+  });
+
+  it("scale_curve: mean/stddev/n over seeds of completed trials, plus the SuperGLUE average", async () => {
+    const rows = await scaleCurve(db, { sweep: "sg" });
+    for (const m of MODELS) {
+      for (const task of ["rte", "cb", "boolq", "sst2"]) {
+        const xs = done(sgTrials.filter((t) => t.model === m.model && t.task === task)).map((t) => scoreOf(t.id));
+        const row = rows.find((r) => r.model === m.model && r.task === task)!;
+        expect(row).toMatchObject({ sweep_name: "sg", method: "prompt", params: m.params });
+        expectStats(row, stats(xs));
+      }
+      // SuperGLUE score per seed = mean over the sweep's SuperGLUE tasks (sst2 is GLUE).
+      const perSeed = [0, 1, 2]
+        .filter((seed) => !(m.model === "t5-base" && seed === 2))
+        .map((seed) => stats(["rte", "cb", "boolq"].map((task) => scoreOf(id(m.model, task, 100, "class", seed)))).mean);
+      const sg = rows.find((r) => r.model === m.model && r.task === "superglue")!;
+      expectStats(sg, stats(perSeed));
+    }
+    expect(rows).toHaveLength(MODELS.length * 5);
+    expect(rows.find((r) => r.model === "t5-base" && r.task === "superglue")!.n).toBe(2);
+  });
+
+  it("prompt_length_ablation and init_ablation split the curve by their axis", async () => {
+    const pl = await promptLengthAblation(db, { sweep: "abl" });
+    expect(pl.map((r) => r.prompt_length)).toEqual([1, 20, 100, 1, 20, 100]); // rte rows, then the superglue rows
+    for (const p of [1, 20, 100]) {
+      const xs = ablTrials.filter((t) => t.promptLength === p).map((t) => scoreOf(t.id));
+      expectStats(pl.find((r) => r.task === "rte" && r.prompt_length === p)!, stats(xs));
+      // abl's only SuperGLUE task is rte, so its SuperGLUE average equals the rte per-seed scores.
+      expectStats(pl.find((r) => r.task === "superglue" && r.prompt_length === p)!, stats([0, 1].map((seed) => stats(ablTrials.filter((t) => t.promptLength === p && t.seed === seed).map((t) => scoreOf(t.id))).mean)));
+    }
+    const inits = await initAblation(db, { sweep: "abl" });
+    for (const init of ["class", "random"]) {
+      const xs = ablTrials.filter((t) => t.init === init).map((t) => scoreOf(t.id));
+      expectStats(inits.find((r) => r.task === "rte" && r.init === init)!, stats(xs));
+    }
+    expect(inits.filter((r) => r.task === "rte")).toHaveLength(2);
+  });
+});

@@ -1,0 +1,70 @@
+// Submitting a sweep: the DB learns the sweep and its trials first (idempotent upsert), then
+// every trial that still has work to do gets a job (idempotent: job id = trial hash), routed to
+// its model size's queue.
+import { trialsOfSweep, upsertSweep, type Db } from "@ptune/db";
+import { readFile } from "node:fs/promises";
+import { expandSweep, parseSweep, queueNameFor, type SweepSpec, type Trial } from "@ptune/sweep";
+import type { Backend } from "./backend.ts";
+import { connect } from "./connect.ts";
+import { addTrialJobs } from "./enqueue-jobs.ts";
+import type { QueueEnv } from "./env.ts";
+import { defaultRouting, type RoutingPolicy } from "./routing.ts";
+import { trialJobData, trialRow } from "./trial-job.ts";
+
+export interface SubmitSummary {
+  sweepId: number;
+  sweepName: string;
+  trials: { total: number; new: number; existing: number };
+  /** adds issued per queue (a trial that already has a job is a no-op add) */
+  queued: Record<string, number>;
+  /** trials not queued because they are completed, failed (see `ptune retry`) or cancelled */
+  skipped: Record<string, number>;
+  ms: { expand: number; db: number; queue: number };
+}
+
+/** Trial states that still need a job. */
+const NEEDS_JOB = new Set(["queued", "running"]);
+
+export async function enqueueSweep(args: { db: Db; backend: Backend; spec: SweepSpec; yamlText: string; policy?: RoutingPolicy; trials?: Trial[] }): Promise<SubmitSummary> {
+  const t0 = performance.now();
+  const trials = args.trials ?? expandSweep(args.spec);
+  const t1 = performance.now();
+  const up = await upsertSweep(args.db, { name: args.spec.name, yaml: args.yamlText, trials: trials.map(trialRow) });
+  // A first submission of only new trials needs no state lookup: they are all `queued`.
+  const skipped: Record<string, number> = {};
+  let todo = trials;
+  if (up.existing > 0) {
+    const state = new Map((await trialsOfSweep(args.db, up.sweepId)).map((r) => [r.id, r.state]));
+    todo = trials.filter((t) => {
+      const s = state.get(t.id) ?? "queued";
+      if (!NEEDS_JOB.has(s)) skipped[s] = (skipped[s] ?? 0) + 1;
+      return NEEDS_JOB.has(s);
+    });
+  }
+  const t2 = performance.now();
+  const sweepId = String(up.sweepId);
+  const queued = await addTrialJobs(args.backend, todo.map((t) => trialJobData(sweepId, t)), queueNameFor, args.policy ?? defaultRouting);
+  const t3 = performance.now();
+  return {
+    sweepId: up.sweepId,
+    sweepName: args.spec.name,
+    trials: { total: trials.length, new: up.created, existing: up.existing },
+    queued,
+    skipped,
+    ms: { expand: t1 - t0, db: t2 - t1, queue: t3 - t2 },
+  };
+}
+
+/** `ptune submit`: reads and validates the YAML, records it, enqueues its trials. */
+export async function submitSweepFile(file: string, opts: { local?: boolean; env?: QueueEnv } = {}): Promise<SubmitSummary> {
+  const yamlText = await readFile(file, "utf8").catch((e: NodeJS.ErrnoException) => {
+    throw new Error(`${file}: cannot read the sweep file (${e.code ?? e.message})`);
+  });
+  const spec = parseSweep(yamlText, file);
+  const c = await connect({ local: opts.local, migrate: true, env: opts.env });
+  try {
+    return await enqueueSweep({ db: c.db, backend: c.backend, spec, yamlText });
+  } finally {
+    await c.close();
+  }
+}

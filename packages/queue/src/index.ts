@@ -1,0 +1,16 @@
+// @ptune/queue: BullMQ routing by model size, job id = trial hash, Redis or PostgreSQL backend,
+// the worker daemon and its sandboxed trial processor (docs/architecture.md).
+export { createBackend, type Backend, type BackendConfig, type TrialQueue, type WorkerTuning } from "./backend.ts";
+export { connect, type Connected } from "./connect.ts";
+export { enqueueSweep, submitSweepFile, type SubmitSummary } from "./enqueue.ts";
+export { addTrialJobs, type QueuedTrial } from "./enqueue-jobs.ts";
+export { readEnv, requireEnv, EnvError, type QueueEnv } from "./env.ts";
+export { defaultRouting, trialJobOptions, sanitizeQueueName, MAX_PRIORITY, type RoutingPolicy } from "./routing.ts";
+export { cancelSweepJobs, retryFailedJobs, type CancelSummary, type RetrySummary } from "./sweep-control.ts";
+export { trialJobData, trialRow } from "./trial-job.ts";
+export { TrialWorker } from "./trial-worker.ts";
+export { startWorker, stopOnSignals, defaultWorkerId, defaultProcessorFile, type StartWorkerOptions, type WorkerHandle, type DaemonHeartbeat } from "./worker-daemon.ts";
+export { benchOrchestrator, ENQUEUE_GOAL_MS, type BenchOrchestratorOptions, type BenchOrchestratorResult } from "../bench/orchestrator.ts";
+export * from "./job-types.ts";
+export { runWorker, dbHeartbeat, type RunWorkerOptions } from "./worker-run.ts";
+export { ensurePresetModels } from "./ensure-models.ts";

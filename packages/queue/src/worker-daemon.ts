@@ -1,0 +1,168 @@
+// The worker daemon: one sandboxed BullMQ Worker per served model size, a heartbeat, and a
+// graceful stop. Training never runs on this thread, so BullMQ's lock renewal keeps running
+// (ENVIRONMENT.md: a blocked event loop loses the lock and the job runs twice).
+//
+// Stop (SIGTERM/SIGINT, or handle.stop()):
+//  1. every Worker stops fetching (close()) and every running trial gets an AbortSignal with
+//     reason ABORT_SHUTDOWN (Worker.cancelAllJobs -> the sandbox's signal -> runTrial);
+//  2. the trainer saves a checkpoint at its next step and returns "cancelled"; the processor
+//     answers "released" and TrialWorker moves the job back to `wait` with its lock token:
+//     another worker resumes it from the checkpoint, no retry attempt is spent;
+//  3. after `shutdownTimeoutMs` the close is forced; the lock then expires and the stalled
+//     checker of another worker re-delivers the job (lockDuration + stalledInterval).
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Backend } from "./backend.ts";
+import { ABORT_SHUTDOWN, type TrialJobResult } from "./job-types.ts";
+import type { SandboxConfig } from "./processor/runtime.ts";
+import { sanitizeQueueName } from "./routing.ts";
+import type { TrialWorker } from "./trial-worker.ts";
+
+export const defaultProcessorFile = path.join(path.dirname(fileURLToPath(import.meta.url)), "processor", "trial-processor.mjs");
+
+export interface DaemonHeartbeat {
+  workerId: string;
+  sizes: string[];
+  device: "cpu" | "cuda";
+  concurrency: number;
+  running: string[]; // trial ids
+  state: "running" | "stopping" | "stopped";
+}
+
+export interface StartWorkerOptions {
+  backend: Backend;
+  /** the sandbox threads open their own DB connection with it */
+  databaseUrl: string;
+  sizes: string[];
+  /** model size -> queue name; pass @ptune/sweep's queueNameFor (default: the size itself) */
+  queueName?: (size: string) => string;
+  device: "cpu" | "cuda";
+  concurrency: number;
+  workerId?: string;
+  /** ms (default 10000; ENVIRONMENT.md: 10000/5000 re-delivered a killed worker's job in 11 s) */
+  lockDuration?: number;
+  stalledInterval?: number;
+  cacheDir: string;
+  cancelPollMs?: number;
+  heartbeatMs?: number;
+  /** writes the worker row (db.heartbeatWorker); failures are logged, never fatal */
+  heartbeat?: (hb: DaemonHeartbeat) => Promise<void>;
+  shutdownTimeoutMs?: number;
+  /** onnxruntime threads per session; default: cores / concurrency */
+  threads?: number;
+  /** synthetic task size (default 1000 train / 100 dev examples) */
+  synthetic?: { train: number; dev: number };
+  processorFile?: string;
+  log?: (line: string) => void;
+}
+
+export interface WorkerHandle {
+  workerId: string;
+  queues: string[];
+  workers: TrialWorker[];
+  /** Graceful stop (see file header). Idempotent. */
+  stop(): Promise<void>;
+  /** resolves when stopped */
+  readonly stopped: Promise<void>;
+}
+
+export function defaultWorkerId(): string {
+  return `${os.hostname()}-${process.pid}`;
+}
+
+export function startWorker(opts: StartWorkerOptions): WorkerHandle {
+  if (opts.sizes.length === 0) throw new Error("startWorker: no model sizes to serve (--sizes)");
+  if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) throw new Error(`startWorker: concurrency must be an integer >= 1, got ${opts.concurrency}`);
+  const workerId = opts.workerId ?? defaultWorkerId();
+  const log = opts.log ?? (() => undefined);
+  const sandbox: SandboxConfig = {
+    databaseUrl: opts.databaseUrl,
+    device: opts.device,
+    cacheDir: opts.cacheDir,
+    workerId,
+    cancelPollMs: opts.cancelPollMs ?? 2_000,
+    threads: opts.threads ?? Math.max(1, Math.floor(os.availableParallelism() / opts.concurrency)),
+    synthetic: opts.synthetic ?? { train: 1000, dev: 100 },
+  };
+  const queues = [...new Set(opts.sizes.map((s) => sanitizeQueueName((opts.queueName ?? ((x) => x))(s))))];
+  const running = new Set<string>();
+  const workers = queues.map((q) => {
+    const w = opts.backend.worker(q, opts.processorFile ?? defaultProcessorFile, {
+      concurrency: opts.concurrency,
+      lockDuration: opts.lockDuration ?? 10_000,
+      stalledInterval: opts.stalledInterval ?? 5_000,
+      name: workerId,
+      workerThreadsOptions: { workerData: sandbox },
+    });
+    w.on("active", (job) => {
+      running.add(job.id!);
+      log(`${q}: trial ${job.id} started (attempt ${job.attemptsStarted})`);
+    });
+    w.on("completed", (job, r: TrialJobResult) => {
+      running.delete(job.id!);
+      log(`${q}: trial ${job.id} ${r?.outcome ?? "done"}${r?.step !== undefined ? ` at step ${r.step}` : ""}`);
+    });
+    w.on("failed", (job, err) => {
+      if (job) running.delete(job.id!);
+      log(`${q}: trial ${job?.id} ${err.name === "WaitingError" ? "released" : `failed: ${err.message}`}`);
+    });
+    w.on("error", (err) => log(`${q}: worker error: ${err.message}`));
+    return w;
+  });
+
+  let state: DaemonHeartbeat["state"] = "running";
+  const beat = async () => {
+    if (!opts.heartbeat) return;
+    try {
+      await opts.heartbeat({ workerId, sizes: opts.sizes, device: opts.device, concurrency: opts.concurrency, running: [...running], state });
+    } catch (e) {
+      log(`heartbeat failed: ${(e as Error).message}`);
+    }
+  };
+  void beat();
+  const timer = setInterval(beat, opts.heartbeatMs ?? 5_000);
+  timer.unref();
+
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => (resolveStopped = r));
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      state = "stopping";
+      log(`stopping: releasing ${running.size} running trial(s)`);
+      void beat();
+      const closing = workers.map((w) => w.close());
+      for (const w of workers) w.cancelAllJobs(ABORT_SHUTDOWN);
+      const deadline = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), opts.shutdownTimeoutMs ?? 60_000).unref());
+      if ((await Promise.race([Promise.allSettled(closing), deadline])) === "timeout") {
+        log("graceful stop timed out: forcing close; the stalled checker will re-deliver the jobs");
+        await Promise.allSettled(workers.map((w) => w.close(true)));
+      }
+      clearInterval(timer);
+      state = "stopped";
+      await beat();
+      resolveStopped();
+    })());
+  return { workerId, queues, workers, stop, stopped };
+}
+
+/** SIGTERM/SIGINT -> graceful stop; a second signal forces the close. Returns an uninstaller. */
+export function stopOnSignals(handle: WorkerHandle, log: (line: string) => void = () => undefined): () => void {
+  let count = 0;
+  const on = (sig: NodeJS.Signals) => {
+    if (++count > 1) {
+      log(`${sig} again: closing without waiting for the running trials`);
+      for (const w of handle.workers) void w.close(true);
+      return;
+    }
+    log(`${sig}: stopping gracefully (send again to stop at once)`);
+    void handle.stop();
+  };
+  process.on("SIGTERM", on);
+  process.on("SIGINT", on);
+  return () => {
+    process.off("SIGTERM", on);
+    process.off("SIGINT", on);
+  };
+}

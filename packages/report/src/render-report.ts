@@ -1,0 +1,141 @@
+// renderReport: plain rows in, report files out (no database, no file system), so every figure
+// and table can be checked from its input. `writeReport` puts the files in a directory.
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { buildFigures, seriesOf, slug, type CurveFigure } from "./figures.ts";
+import { curveSpec } from "./spec.ts";
+import { specToSvg, svgToPng } from "./render-figure.ts";
+import { toCsv } from "./csv.ts";
+import type { EnsembleRow, InitRow, NeighbourRow, PromptLengthRow, ScaleCurveRow, TrialBestRow } from "./rows.ts";
+import type { Reference } from "./reference.ts";
+import { ensembleLines, ensembleTable, figureTable, missingLines, neighbourTables, progressByModel } from "./tables.ts";
+
+export interface ReportInput {
+  sweep: { id: string; name: string };
+  trials: TrialBestRow[];
+  scaleCurve: ScaleCurveRow[];
+  promptLength: PromptLengthRow[];
+  init: InitRow[];
+  ensembles?: EnsembleRow[];
+  neighbours?: NeighbourRow[];
+  reference?: Reference | null;
+  task?: string; // only this task's rows
+}
+
+export interface ReportFile {
+  path: string; // relative, '/' separated
+  contents: string | Uint8Array;
+}
+
+export interface FigureSummary {
+  id: string;
+  title: string;
+  task: string;
+  files: { svg: string; png?: string; spec: string; csv: string[] };
+  series: { series: string; points: { model: string; params: number; mean: number; stddev: number | null; n: number }[] }[];
+}
+
+export interface RenderedReport {
+  files: ReportFile[];
+  figures: FigureSummary[];
+  missing: string[]; // human lines: what has not finished or has no results
+  markdown: string;
+}
+
+export interface RenderOptions {
+  png?: boolean; // default true
+  pngScale?: number; // default 2 (crisp on high-density screens)
+}
+
+const SERIES_COLUMNS = ["series", "model", "params", "mean", "stddev", "n", "lo", "hi"];
+
+async function renderFigure(fig: CurveFigure, opts: RenderOptions, files: ReportFile[]): Promise<FigureSummary> {
+  const spec = curveSpec(fig);
+  const svg = await specToSvg(spec);
+  const base = `figures/${fig.id}`;
+  files.push({ path: `${base}.vl.json`, contents: JSON.stringify(spec, null, 2) + "\n" }, { path: `${base}.svg`, contents: svg });
+  const summary: FigureSummary = { id: fig.id, title: fig.title, task: fig.task, files: { svg: `${base}.svg`, spec: `${base}.vl.json`, csv: [] }, series: [] };
+  if (opts.png !== false) {
+    files.push({ path: `${base}.png`, contents: svgToPng(svg, opts.pngScale ?? 2) });
+    summary.files.png = `${base}.png`;
+  }
+  for (const { series, points } of seriesOf(fig)) {
+    const csv = `data/${fig.id}--${slug(series)}.csv`;
+    files.push({ path: csv, contents: toCsv(SERIES_COLUMNS, points as never) });
+    summary.files.csv.push(csv);
+    summary.series.push({ series, points: points.map(({ model, params, mean, stddev, n }) => ({ model, params, mean, stddev, n })) });
+  }
+  if (fig.reference.length) {
+    const csv = `data/${fig.id}--reference-lester2021.csv`;
+    files.push({ path: csv, contents: toCsv(["label", "method", "model", "params", "score", "where"], fig.reference as never) });
+    summary.files.csv.push(csv);
+  }
+  return summary;
+}
+
+export async function renderReport(input: ReportInput, opts: RenderOptions = {}): Promise<RenderedReport> {
+  const keep = <T extends { task: string }>(rows: T[] | undefined) => (rows ?? []).filter((r) => !input.task || r.task === input.task);
+  const trials = keep(input.trials);
+  const ensembles = keep(input.ensembles);
+  const neighbours = keep(input.neighbours);
+  const figures = buildFigures({ trials, scaleCurve: keep(input.scaleCurve), promptLength: keep(input.promptLength), init: keep(input.init), reference: input.reference });
+  const files: ReportFile[] = [];
+  const summaries: FigureSummary[] = [];
+  for (const fig of figures) summaries.push(await renderFigure(fig, opts, files));
+
+  const missing = missingLines(trials);
+  if (trials.length === 0) missing.unshift(`sweep ${input.sweep.name} has no trials${input.task ? ` for task ${input.task}` : ""}`);
+  else if (figures.length === 0) missing.unshift("no finished trial has a dev score yet: no figure to draw");
+
+  const md: string[] = [`# ptune report: ${input.sweep.name}`, ""];
+  md.push(`Sweep \`${input.sweep.name}\` (id ${input.sweep.id})${input.task ? `, task ${input.task}` : ""}. Scores are dev-set task metrics on a 0-100 scale; points are the mean ± standard deviation over seeds of each trial's best dev score (early stopping on dev, as in the paper).`, "");
+  md.push("## Progress", "");
+  const progress = progressByModel(trials);
+  md.push(progress.length ? progress.map((p) => `- model ${p.model}: ${p.finished}/${p.total} trials finished`).join("\n") : "- no trials", "");
+  if (missing.length) md.push("### Missing or partial results", "", ...missing.map((l) => `- ${l}`), "");
+
+  const section = (kind: CurveFigure["kind"], title: string) => {
+    const figs = figures.filter((f) => f.kind === kind);
+    if (!figs.length) return;
+    md.push(`## ${title}`, "");
+    for (const f of figs) {
+      const s = summaries.find((x) => x.id === f.id)!;
+      md.push(`### ${f.title}`, "", `![${f.title}](${s.files.png ?? s.files.svg})`, "", `[SVG](${s.files.svg}) · [Vega-Lite spec](${s.files.spec}) · data: ${s.files.csv.map((c) => `[${path.basename(c)}](${c})`).join(", ")}`, "", figureTable(f), "");
+    }
+  };
+  section("scale", "Figure 1: scale curve");
+  section("prompt_length", "Figure 3(a): prompt length ablation");
+  section("init", "Figure 3(b): prompt initialization ablation");
+  if (!figures.some((f) => f.kind === "prompt_length")) md.push("_No prompt-length ablation: the sweep has a single prompt length per configuration._", "");
+  if (!figures.some((f) => f.kind === "init")) md.push("_No initialization ablation: the sweep has a single prompt initialization per configuration._", "");
+
+  md.push("## Table 3: prompt ensembles", "");
+  const lines = ensembleLines(trials, ensembles);
+  if (!ensembles.length) md.push("No ensemble evaluations (evaluations with split `ensemble`) are stored for this sweep, so the ensemble column is empty; average and best are over the finished prompts (seeds) of each configuration.", "");
+  if (lines.length) {
+    md.push(ensembleTable(lines, input.reference), "");
+    files.push({ path: "data/table3-ensembles.csv", contents: toCsv(["task", "model", "params", "method", "prompt_length", "init", "metric", "prompts", "average", "best", "ensemble"], lines as never) });
+  } else md.push("No configuration has two or more finished prompts yet.", "");
+
+  if (neighbours.length) {
+    md.push("## Nearest neighbours of learned prompt tokens", "", neighbourTables(neighbours), "");
+    files.push({ path: "data/neighbours.csv", contents: toCsv(["trial_id", "task", "model", "slot", "tokens"], neighbours.map((n) => ({ ...n, tokens: n.tokens.join(" ") }))) });
+  }
+  files.push({ path: "data/trials.csv", contents: toCsv(["trial_id", "task", "method", "model", "params", "prompt_length", "init", "seed", "state", "metric", "best_score", "best_step"], trials as never) });
+  if (input.reference) md.push("## Reference", "", `Published numbers (◆ in Figure 1, Table 3) from ${input.reference.citation} ${input.reference.figure1_reference_points.note}`, "");
+  const markdown = md.join("\n");
+  files.unshift({ path: "report.md", contents: markdown });
+  return { files, figures: summaries, missing, markdown };
+}
+
+/** Writes the files under `dir` (created as needed); returns their absolute paths. */
+export async function writeReport(dir: string, files: ReportFile[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const f of files) {
+    const p = path.join(dir, ...f.path.split("/"));
+    await mkdir(path.dirname(p), { recursive: true });
+    await writeFile(p, f.contents);
+    out.push(p);
+  }
+  return out;
+}

@@ -1,0 +1,73 @@
+// Seeded synthetic sweep results for the report tests: per-seed trial rows (trial_best) and the
+// aggregates the views would compute from them (mean and sample stddev, as Postgres stddev_samp).
+import type { InitRow, PromptLengthRow, ScaleCurveRow, TrialBestRow } from "../src/rows.ts";
+
+export const MODELS = [
+  ["small", 76961152],
+  ["base", 247577856],
+  ["large", 783150080],
+  ["xl", 2849757184],
+] as const;
+
+function mulberry32(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function meanSd(xs: number[]): { mean: number; stddev: number | null; n: number } {
+  const n = xs.length;
+  const mean = xs.reduce((a, b) => a + b, 0) / n;
+  const stddev = n > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : null;
+  return { mean, stddev, n };
+}
+
+export interface Fixture {
+  trials: TrialBestRow[];
+  scaleCurve: ScaleCurveRow[];
+  promptLength: PromptLengthRow[];
+  init: InitRow[];
+}
+
+/**
+ * Task 'boolq', methods prompt_tuning (lengths 1/20/100 x inits class_label/random_uniform) and
+ * model_tuning, 3 seeds; the largest model ('xl') has no finished trial (queued), so it is missing.
+ */
+export function makeFixture(seed = 7, opts: { unfinishedModel?: string } = { unfinishedModel: "xl" }): Fixture {
+  const rand = mulberry32(seed);
+  const trials: TrialBestRow[] = [];
+  let k = 0;
+  for (const [mi, [model, params]] of MODELS.entries()) {
+    const configs: [string, number | null, string | null][] = [["model_tuning", null, null]];
+    for (const L of [1, 20, 100]) for (const init of ["class_label", "random_uniform"]) configs.push(["prompt_tuning", L, init]);
+    for (const [method, L, init] of configs) {
+      for (let s = 0; s < 3; s++) {
+        const done = model !== opts.unfinishedModel;
+        const base = 55 + 8 * mi + (method === "model_tuning" ? 10 - 2 * mi : Math.log(L!) * (3 - mi * 0.6) + (init === "class_label" ? 2 : 0));
+        trials.push({
+          sweep_id: "1", sweep_name: "fixture", trial_id: `t${k++}`, task: "boolq", method, model, params,
+          prompt_length: L, init, seed: s, state: done ? "completed" : "queued", metric: "accuracy",
+          best_score: done ? Math.round((base + (rand() - 0.5) * 4) * 100) / 100 : null, best_step: done ? 100 * (s + 1) : null,
+        });
+      }
+    }
+  }
+  const agg = <K extends string>(keyOf: (t: TrialBestRow) => K | null) => {
+    const groups = new Map<string, TrialBestRow[]>();
+    for (const t of trials) {
+      const key = keyOf(t);
+      if (key == null || t.best_score == null) continue;
+      groups.set(key, [...(groups.get(key) ?? []), t]);
+    }
+    return [...groups.values()].map((g) => ({ g, ...meanSd(g.map((t) => t.best_score!)) }));
+  };
+  const head = (t: TrialBestRow) => ({ sweep_id: "1", sweep_name: "fixture", task: t.task, method: t.method, model: t.model, params: t.params });
+  // scale_curve uses the paper's default setup for prompt tuning (length 100, class_label).
+  const scaleCurve = agg((t) => (t.method === "model_tuning" || (t.prompt_length === 100 && t.init === "class_label") ? `${t.method}|${t.model}` : null)).map(({ g, mean, stddev, n }) => ({ ...head(g[0]!), mean, stddev, n }));
+  const promptLength = agg((t) => (t.method === "prompt_tuning" && t.init === "class_label" ? `${t.model}|${t.prompt_length}` : null)).map(({ g, mean, stddev, n }) => ({ ...head(g[0]!), prompt_length: g[0]!.prompt_length!, mean, stddev, n }));
+  const init = agg((t) => (t.method === "prompt_tuning" && t.prompt_length === 100 ? `${t.model}|${t.init}` : null)).map(({ g, mean, stddev, n }) => ({ ...head(g[0]!), init: g[0]!.init!, mean, stddev, n }));
+  return { trials, scaleCurve, promptLength, init };
+}

@@ -1,0 +1,163 @@
+// parseSweep / loadSweepFile: YAML text -> validated SweepSpec, or a SweepError whose message is
+// one line with file:line:col. Structure is checked by the zod schema; cross-references (models
+// and tasks named in the grid and rules exist, no duplicate axis values) are checked here.
+import { readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { SweepError, type SweepProblem } from "./errors.ts";
+import { sweepCombos } from "./expand.ts";
+import { queueNameFor } from "./queue-name.ts";
+import { issueToProblem, problemAt, valueAt } from "./issues.ts";
+import { AXIS_KEYS, MODEL_TUNING_DEFAULTS, sweepSchema, type RawRule, type RawSweep, type RawTraining } from "./schema.ts";
+import { SYNTHETIC_TASK, type AxisRule, type ModelEntry, type SweepSpec, type TaskEntry, type TrainingSettings } from "./types.ts";
+import { sortProblems, YamlSource } from "./yaml-source.ts";
+
+export interface ParseOptions {
+  /** Folder that relative checkpoint / data_dir paths are resolved against (default: the file's folder). */
+  baseDir?: string;
+}
+
+export function parseSweep(text: string, fileName: string, opts: ParseOptions = {}): SweepSpec {
+  const src = YamlSource.parse(text, fileName);
+  if (src.value === null || src.value === undefined) {
+    throw new SweepError([{ file: fileName, line: 1, column: 1, path: "", message: "expected a sweep mapping with name, models and grid, got an empty document" }]);
+  }
+  const parsed = sweepSchema.safeParse(src.value);
+  if (!parsed.success) throw new SweepError(sortProblems(parsed.error.issues.map((i) => issueToProblem(src, i))));
+  const raw = parsed.data;
+  const problems = crossCheck(src, raw);
+  if (problems.length > 0) throw new SweepError(sortProblems(problems));
+  const spec = toSpec(raw, fileName, opts.baseDir ?? path.dirname(path.resolve(fileName)));
+  if (sweepCombos(spec).next().done) {
+    throw new SweepError([problemAt(src, ["exclude"], "the exclude rules remove every grid combination; expected at least one trial", { key: true })]);
+  }
+  return spec;
+}
+
+export function loadSweepFile(file: string, opts: ParseOptions = {}): SweepSpec {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new SweepError([{ file, line: 1, column: 1, path: "", message: `cannot read the sweep file (${code})` }]);
+  }
+  return parseSweep(text, file, opts);
+}
+
+function crossCheck(src: YamlSource, raw: RawSweep): SweepProblem[] {
+  const problems: SweepProblem[] = [];
+  const models = Object.keys(raw.models);
+  const tasks = Object.keys(raw.tasks);
+  const checkValues = (base: (string | number)[], key: (typeof AXIS_KEYS)[number], values: unknown[]) => {
+    // a scalar shorthand has no index in the document
+    const indexed = Array.isArray(valueAt(src.value, [...base, key]));
+    const seen = new Map<unknown, number>();
+    values.forEach((v, i) => {
+      const at = indexed ? [...base, key, i] : [...base, key];
+      if (key === "model" && !Object.hasOwn(raw.models, v as string)) {
+        problems.push(problemAt(src, at, `unknown model ${JSON.stringify(v)}; expected one of the models defined under models: ${models.join(" | ")}`));
+      }
+      if (key === "task" && v !== SYNTHETIC_TASK && !Object.hasOwn(raw.tasks, v as string)) {
+        const known = [SYNTHETIC_TASK, ...tasks].join(" | ");
+        problems.push(problemAt(src, at, `unknown task ${JSON.stringify(v)}; expected one of ${known} (other tasks need an entry under tasks: with a data_dir)`));
+      }
+      const first = seen.get(v);
+      if (first !== undefined) {
+        problems.push(problemAt(src, at, `duplicate value ${JSON.stringify(v)} (already at index ${first})`));
+      } else seen.set(v, i);
+    });
+  };
+  // one queue per model: two names that sanitise to the same queue name would share workers
+  const queues = new Map<string, string>();
+  for (const m of models) {
+    const q = queueNameFor(m);
+    const other = queues.get(q);
+    if (other !== undefined) {
+      problems.push(problemAt(src, ["models", m], `model names "${other}" and "${m}" both route to the queue ${q}; expected names that differ in more than case and punctuation`, { key: true }));
+    } else queues.set(q, m);
+  }
+  for (const key of AXIS_KEYS) checkValues(["grid"], key, raw.grid[key]);
+  for (const which of ["exclude", "include"] as const) {
+    raw[which].forEach((rule, r) => {
+      const keys = AXIS_KEYS.filter((k) => rule[k] !== undefined);
+      if (keys.length === 0) {
+        const why = which === "exclude" ? "an empty rule would remove every trial" : "an empty rule would repeat the whole grid";
+        problems.push(problemAt(src, [which, r], `expected at least one axis (${AXIS_KEYS.join(" | ")}); ${why}`));
+      }
+      for (const k of keys) checkValues([which, r], k, rule[k] as unknown[]);
+    });
+  }
+  return problems;
+}
+
+function resolveDir(dir: string, baseDir: string): string {
+  // `~/models` means the user's home, as in a shell
+  if (dir === "~" || dir.startsWith("~/")) return path.join(os.homedir(), dir.slice(1));
+  return path.resolve(baseDir, dir);
+}
+
+function toSpec(raw: RawSweep, file: string, baseDir: string): SweepSpec {
+  const models: Record<string, ModelEntry> = {};
+  for (const [name, m] of Object.entries(raw.models)) {
+    models[name] = {
+      name,
+      checkpoint: resolveDir(m.checkpoint, baseDir),
+      gpuMemoryGb: m.gpu_memory_gb,
+      ...(m.params !== undefined && { params: m.params }),
+      ...(m.preset !== undefined && { preset: m.preset }),
+      ...(m.priority !== undefined && { priority: m.priority }),
+    };
+  }
+  const tasks: Record<string, TaskEntry> = {};
+  for (const [name, t] of Object.entries(raw.tasks)) {
+    tasks[name] = { name, dataDir: resolveDir(t.data_dir, baseDir), ...(t.format !== undefined && { format: t.format }) };
+  }
+  const { model_tuning: overrides, ...base } = raw.training;
+  const { early_stopping: esOverride, ...rest } = overrides;
+  const definedOverrides = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+  const es = { ...base.early_stopping, ...Object.fromEntries(Object.entries(esOverride ?? {}).filter(([, v]) => v !== undefined)) };
+  return {
+    name: raw.name,
+    file,
+    priority: raw.priority,
+    models,
+    tasks,
+    grid: toRule(raw.grid) as SweepSpec["grid"],
+    training: {
+      prompt_tuning: toTraining(base),
+      model_tuning: toTraining({ ...base, ...MODEL_TUNING_DEFAULTS, ...definedOverrides, early_stopping: es } as RawTraining),
+    },
+    exclude: raw.exclude.map(toRule),
+    include: raw.include.map(toRule),
+  };
+}
+
+function toRule(r: RawRule): AxisRule {
+  const out: AxisRule = {};
+  if (r.model) out.model = r.model;
+  if (r.task) out.task = r.task;
+  if (r.method) out.method = r.method;
+  if (r.prompt_length) out.promptLength = r.prompt_length;
+  if (r.init) out.init = r.init;
+  if (r.seed) out.seed = r.seed;
+  return out;
+}
+
+function toTraining(t: RawTraining): TrainingSettings {
+  return {
+    optimizer: t.optimizer,
+    lr: t.lr,
+    weightDecay: t.weight_decay,
+    decayRate: t.decay_rate,
+    parameterScaling: t.parameter_scaling,
+    batchSize: t.batch_size,
+    steps: t.steps,
+    schedule: t.schedule,
+    evalEvery: t.eval_every,
+    checkpointEvery: t.checkpoint_every,
+    maxInputLength: t.max_input_length,
+    maxTargetLength: t.max_target_length,
+    earlyStopping: { metric: t.early_stopping.metric, patience: t.early_stopping.patience },
+  };
+}

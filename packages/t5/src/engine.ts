@@ -1,0 +1,197 @@
+// T5Engine: the trainer's view of a frozen (or tuned) T5 — prompt-tuning steps, model-tuning
+// steps, scoring and greedy decoding — over cached ONNX graphs and onnxruntime sessions that are
+// created once per graph kind and reused for every shape (contract: docs/architecture.md).
+import path from "node:path";
+import { createSession, toOrt, type FloatDType, type ort, type Session } from "@ptune/onnx";
+import { openCheckpoint, type Checkpoint } from "./checkpoint/checkpoint.ts";
+import type { T5Config } from "./config.ts";
+import { type GraphSpec, type PromptMode } from "./graphs/build.ts";
+import { cacheRoot, ensureGraph, ensureWeightsFile, weightsAsInitializers, weightsAsInputs } from "./graphs/cache.ts";
+import { BatchError, decoderFeeds, encoderFeeds, labelFeeds, validateBatch, validateEncoder, type Batch, type EncoderBatch } from "./graphs/feeds.ts";
+import { graphKey } from "./graphs/build.ts";
+
+export type { Batch, EncoderBatch } from "./graphs/feeds.ts";
+export { BatchError } from "./graphs/feeds.ts";
+
+export interface EngineOptions {
+  device?: "cpu" | "cuda";
+  cacheDir?: string;
+  threads?: number;
+  dtype?: "fp32" | "fp16" | "bf16";
+}
+export type SharedPrompt = { data: Float32Array; len: number };
+export type PerExamplePrompt = { perExample: Float32Array; mask: Int32Array; pmax: number };
+
+export class T5Engine {
+  private readonly sessions = new Map<string, Promise<Session>>();
+  private weightValues?: Map<string, Float32Array>;
+  private shared?: Float32Array;
+  private readonly dtype: FloatDType = "float32";
+
+  private constructor(
+    readonly config: T5Config,
+    readonly checkpointId: string,
+    readonly cacheDir: string,
+    private readonly ckpt: Checkpoint,
+    private readonly opts: EngineOptions,
+  ) {}
+
+  static async open(modelDir: string, opts: EngineOptions = {}): Promise<T5Engine> {
+    if (opts.dtype && opts.dtype !== "fp32") throw new Error(`T5Engine: dtype '${opts.dtype}' is not implemented yet; use 'fp32'`);
+    const ckpt = openCheckpoint(modelDir);
+    const id = ckpt.contentHash;
+    const dir = path.join(cacheRoot(opts.cacheDir), "t5", id.slice(0, 32));
+    return new T5Engine(ckpt.config, id, dir, ckpt, opts);
+  }
+
+  /** shared.weight [vocab, d_model] (read once). */
+  embeddings(): Float32Array {
+    return (this.shared ??= this.ckpt.read("shared.weight"));
+  }
+
+  private session(spec: GraphSpec): Promise<Session> {
+    const key = graphKey(spec);
+    let s = this.sessions.get(key);
+    if (!s) {
+      s = (async () => {
+        const index = ensureWeightsFile(this.ckpt, this.cacheDir, this.dtype);
+        const bind = spec.kind === "model-step" ? weightsAsInputs(index, this.dtype) : weightsAsInitializers(index, this.dtype);
+        const file = ensureGraph(this.cacheDir, this.config, spec, bind, this.dtype);
+        return createSession(file, { device: this.opts.device, threads: this.opts.threads });
+      })();
+      this.sessions.set(key, s);
+      s.catch(() => this.sessions.delete(key));
+    }
+    return s;
+  }
+
+  private promptFeed(p: SharedPrompt): ort.Tensor {
+    const d = this.config.d_model;
+    if (!Number.isInteger(p.len) || p.len < 1) throw new BatchError(`prompt: len must be a positive integer, got ${p.len}`);
+    if (p.data.length !== p.len * d) throw new BatchError(`prompt: ${p.data.length} values, expected len x d_model = ${p.len} x ${d}`);
+    return toOrt("float32", [p.len, d], p.data);
+  }
+
+  private perExampleFeeds(b: EncoderBatch, p: PerExamplePrompt) {
+    const d = this.config.d_model;
+    if (p.perExample.length !== b.batchSize * p.pmax * d) throw new BatchError(`prompts: ${p.perExample.length} values, expected batchSize x pmax x d_model = ${b.batchSize} x ${p.pmax} x ${d}`);
+    if (p.mask.length !== b.batchSize * p.pmax) throw new BatchError(`promptMask: ${p.mask.length} values, expected batchSize x pmax = ${b.batchSize} x ${p.pmax}`);
+    return { ...encoderFeeds(this.config, b, { mask: p.mask, pmax: p.pmax }), prompts: toOrt("float32", [b.batchSize, p.pmax, d], p.perExample) };
+  }
+
+  private encoderInputs(b: EncoderBatch, prompt?: SharedPrompt | PerExamplePrompt): { mode: PromptMode; feeds: Record<string, ort.Tensor> } {
+    if (!prompt) return { mode: "none", feeds: encoderFeeds(this.config, b) };
+    if ("perExample" in prompt) return { mode: "perExample", feeds: this.perExampleFeeds(b, prompt) };
+    return { mode: "shared", feeds: { ...encoderFeeds(this.config, b, { len: prompt.len }), prompt: this.promptFeed(prompt) } };
+  }
+
+  /** Mean token loss with `prompt` [P, d] prepended, and its gradient with respect to the prompt. */
+  async promptStep(batch: Batch, prompt: Float32Array, promptLen: number): Promise<{ loss: number; gradPrompt: Float32Array }> {
+    validateBatch(batch);
+    const { feeds } = this.encoderInputs(batch, { data: prompt, len: promptLen });
+    const out = await (await this.session({ kind: "prompt-step" })).run({ ...feeds, ...labelFeeds(this.config, batch) });
+    return { loss: (out.loss.data as Float32Array)[0], gradPrompt: out.grad_prompt.data as Float32Array };
+  }
+
+  /** Per-example prompts [B, Pmax, d] (promptMask 1 = real slot): lossSum[B], tokens[B], d sum_b w_b lossSum_b / d prompts. */
+  async promptStepPerExample(batch: Batch, prompts: Float32Array, promptMask: Int32Array, pmax: number, weights: Float32Array): Promise<{ lossSum: Float32Array; tokens: Float32Array; gradPrompts: Float32Array }> {
+    validateBatch(batch);
+    if (weights.length !== batch.batchSize) throw new BatchError(`weights: ${weights.length} values, expected batchSize ${batch.batchSize}`);
+    const feeds = this.perExampleFeeds(batch, { perExample: prompts, mask: promptMask, pmax });
+    const out = await (await this.session({ kind: "prompt-step-per-example" })).run({
+      ...feeds,
+      ...labelFeeds(this.config, batch),
+      example_weights: toOrt("float32", [batch.batchSize], weights),
+    });
+    return { lossSum: out.loss_sum.data as Float32Array, tokens: out.tokens.data as Float32Array, gradPrompts: out.grad_prompts.data as Float32Array };
+  }
+
+  /** Loss and the gradient of every weight (Hugging Face names; tied lm_head folds into shared.weight). */
+  async modelStep(batch: Batch, weights?: Map<string, Float32Array>, prompt?: SharedPrompt): Promise<{ loss: number; grads: Map<string, Float32Array> }> {
+    validateBatch(batch);
+    const session = await this.session({ kind: "model-step", prompt: !!prompt });
+    const { feeds } = this.encoderInputs(batch, prompt);
+    const all = { ...feeds, ...labelFeeds(this.config, batch) };
+    for (const name of session.inputNames) {
+      if (name in all) continue;
+      const data = weights?.get(name) ?? this.checkpointWeight(name);
+      all[name] = toOrt("float32", this.ckpt.info(name).shape, data);
+    }
+    const out = await session.run(all);
+    const grads = new Map<string, Float32Array>();
+    for (const n of session.outputNames) if (n.startsWith("grad.")) grads.set(n.slice(5), out[n].data as Float32Array);
+    return { loss: (out.loss.data as Float32Array)[0], grads };
+  }
+
+  private checkpointWeight(name: string): Float32Array {
+    this.weightValues ??= new Map();
+    let v = this.weightValues.get(name);
+    if (!v) this.weightValues.set(name, (v = this.ckpt.read(name)));
+    return v;
+  }
+
+  /** Per-example sum of log p(target token) over non-ignored label positions (rank classification). */
+  async score(batch: Batch, prompt?: SharedPrompt | PerExamplePrompt): Promise<Float32Array> {
+    validateBatch(batch);
+    const { mode, feeds } = this.encoderInputs(batch, prompt);
+    const out = await (await this.session({ kind: "score", prompt: mode })).run({ ...feeds, ...labelFeeds(this.config, batch) });
+    return out.score.data as Float32Array;
+  }
+
+  /** Loss, logits [B, L, V], encoder output [B, S, d] and scores in one pass (parity checks, evaluation). */
+  async forward(batch: Batch, prompt?: SharedPrompt | PerExamplePrompt) {
+    validateBatch(batch);
+    const { mode, feeds } = this.encoderInputs(batch, prompt);
+    const out = await (await this.session({ kind: "forward", prompt: mode })).run({ ...feeds, ...labelFeeds(this.config, batch) });
+    return {
+      loss: (out.loss.data as Float32Array)[0],
+      logits: out.logits.data as Float32Array,
+      encoderHidden: out.encoder_hidden.data as Float32Array,
+      score: out.score.data as Float32Array,
+    };
+  }
+
+  /**
+   * Greedy decoding from the start token: the encoder runs once, then the decoder once per new token.
+   * Each example's ids stop after its first EOS (kept) or at maxNewTokens; `stopAtEos: false`
+   * always produces maxNewTokens ids (as the golden reference does).
+   */
+  async greedy(
+    batch: EncoderBatch,
+    maxNewTokens: number,
+    prompt?: SharedPrompt | PerExamplePrompt,
+    opts: { stopAtEos?: boolean } = {},
+  ): Promise<number[][]> {
+    validateEncoder(batch);
+    const stopAtEos = opts.stopAtEos ?? true;
+    const B = batch.batchSize;
+    const { mode, feeds } = this.encoderInputs(batch, prompt);
+    const enc = (await (await this.session({ kind: "encode", prompt: mode })).run(feeds)).encoder_hidden;
+    const decode = await this.session({ kind: "decode" });
+    const seqs: number[][] = Array.from({ length: B }, () => [this.config.decoder_start_token_id]);
+    const done = new Array<boolean>(B).fill(false);
+    for (let step = 0; step < maxNewTokens && !(stopAtEos && done.every(Boolean)); step++) {
+      const L = step + 1;
+      const ids = new Int32Array(B * L);
+      seqs.forEach((s, i) => ids.set(s, i * L));
+      const out = await decode.run({ encoder_hidden: enc, attention_mask: feeds.attention_mask, ...decoderFeeds(this.config, ids, B, L) });
+      const next = out.next_ids.data as BigInt64Array;
+      for (let i = 0; i < B; i++) {
+        const t = done[i] && stopAtEos ? this.config.pad_token_id : Number(next[i]);
+        seqs[i].push(t);
+        if (t === this.config.eos_token_id) done[i] = true;
+      }
+    }
+    return seqs.map((s) => {
+      const out = s.slice(1);
+      const eos = out.indexOf(this.config.eos_token_id);
+      return stopAtEos && eos >= 0 ? out.slice(0, eos + 1) : out;
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sessions.values()) await (await s.catch(() => null))?.close();
+    this.sessions.clear();
+    this.ckpt.close();
+  }
+}

@@ -1,0 +1,134 @@
+// T5 (Raffel et al. 2020, "Exploring the Limits of Transfer Learning with a Unified Text-to-Text
+// Transformer") as ONNX primitives, read top to bottom like transformers' models/t5/modeling_t5.py:
+// T5LayerNorm -> T5Attention (relative position bias, no 1/sqrt(d) scaling) -> T5DenseActDense /
+// T5DenseGatedActDense -> T5Block -> T5Stack (encoder, decoder) -> LM head.
+// Everything is composed from @ptune/onnx primitives, so grad() differentiates it without new rules.
+// Weight names are the Hugging Face checkpoint names; `W(name)` returns them as graph tensors
+// (initializers for frozen graphs, inputs for model tuning).
+import { ops, type FloatDType, type Tensor } from "@ptune/onnx";
+import type { T5Config } from "../config.ts";
+
+const { add, cast, concat, div, expand, gather, matmul, mul, pow, reduceMean, relu, reshape, softmax, sqrt, sub, tanh, transpose, unsqueeze } = ops;
+
+export type WeightFn = (name: string) => Tensor;
+
+/** The most negative finite value of the dtype: what HF adds at masked positions (torch.finfo(dtype).min). */
+export const maskValue = (dtype: FloatDType) => (dtype === "float16" ? -65504 : dtype === "float64" ? -1.7976931348623157e308 : -3.4028234663852886e38);
+
+/** nn.Linear without bias: x @ W^T, W stored [out, in] as in the checkpoint. */
+const linear = (x: Tensor, w: Tensor) => matmul(x, transpose(w, [1, 0]));
+
+/** T5LayerNorm: RMS norm, no mean subtraction, no bias: w * x / sqrt(mean(x^2) + eps). */
+export function layerNorm(x: Tensor, w: Tensor, eps: number): Tensor {
+  const variance = reduceMean(mul(x, x), [-1], true); // (B, T, 1)
+  return mul(w, div(x, sqrt(add(variance, eps))));
+}
+
+/** gelu_new (tanh approximation), transformers activations.NewGELUActivation. */
+export function geluNew(x: Tensor): Tensor {
+  const inner = mul(Math.sqrt(2 / Math.PI), add(x, mul(0.044715, pow(x, 3))));
+  return mul(mul(0.5, x), add(1, tanh(inner)));
+}
+
+/**
+ * Relative position bias from bucket ids: buckets (Tq, Tk) -> (1, H, Tq, Tk), or per example
+ * (B, Tq, Tk) -> (B, H, Tq, Tk). Buckets are computed on the host (relativePositionBucket).
+ */
+export function positionBias(table: Tensor, buckets: Tensor): Tensor {
+  const b = gather(table, buckets, 0); // (Tq, Tk, H) or (B, Tq, Tk, H)
+  return buckets.rank === 2 ? unsqueeze(transpose(b, [2, 0, 1]), [0]) : transpose(b, [0, 3, 1, 2]);
+}
+
+/** Additive key mask (B, 1, 1, Tk) from a 0/1 int64 mask (B, Tk): 0 where kept, finfo.min where masked. */
+export function keyMaskBias(mask: Tensor, dtype: FloatDType): Tensor {
+  const m = cast(mask, dtype);
+  return unsqueeze(mul(sub(1, m), maskValue(dtype)), [1, 2]);
+}
+
+/** Causal bias (L, L): finfo.min above the diagonal (a query never sees later keys). */
+export function causalBias(decoderIds: Tensor, dtype: FloatDType): Tensor {
+  const g = decoderIds.graph;
+  const L = decoderIds.shape[1];
+  const len = gather(ops.shapeOf(decoderIds), g.scalar("int64", 1), 0); // scalar
+  const pos = ops.range(g.scalar("int64", 0), len, g.scalar("int64", 1), [L]);
+  const later = ops.greater(unsqueeze(pos, [0]), unsqueeze(pos, [1])); // (L, L): key > query
+  return ops.where(later, g.scalar(dtype, maskValue(dtype)), g.scalar(dtype, 0));
+}
+
+/** T5Attention: multi-head attention whose scores get `bias` (position bias + masks) and no scaling. */
+export function attention(c: T5Config, W: WeightFn, prefix: string, xq: Tensor, xkv: Tensor, bias: Tensor): Tensor {
+  const H = c.num_heads;
+  const dk = c.d_kv;
+  const heads = (x: Tensor, w: string) => transpose(reshape(linear(x, W(`${prefix}.${w}.weight`)), [0, 0, H, dk]), [0, 2, 1, 3]); // (B, H, T, dk)
+  const q = heads(xq, "q");
+  const k = heads(xkv, "k");
+  const v = heads(xkv, "v");
+  // HF T5: scores = q @ k^T with no 1/sqrt(d_kv) (folded into the initialisation of q)
+  const scores = add(matmul(q, transpose(k, [0, 1, 3, 2])), bias); // (B, H, Tq, Tk)
+  const probs = softmax(scores, -1);
+  const ctx = reshape(transpose(matmul(probs, v), [0, 2, 1, 3]), [0, 0, H * dk]); // (B, Tq, H*dk)
+  return linear(ctx, W(`${prefix}.o.weight`));
+}
+
+/** T5DenseActDense (v1.0, ReLU) or T5DenseGatedActDense (v1.1, gelu_new gate). */
+export function feedForward(c: T5Config, W: WeightFn, prefix: string, x: Tensor): Tensor {
+  const p = `${prefix}.DenseReluDense`;
+  const h = c.is_gated_act ? mul(geluNew(linear(x, W(`${p}.wi_0.weight`))), linear(x, W(`${p}.wi_1.weight`))) : relu(linear(x, W(`${p}.wi.weight`)));
+  return linear(h, W(`${p}.wo.weight`));
+}
+
+/**
+ * T5Stack encoder: x (B, S, d) embeddings (prompt first), mask (B, S), buckets (S, S) or (B, S, S).
+ * Block 0 owns relative_attention_bias; its bias (plus the mask) is reused by every later block.
+ */
+export function encoder(c: T5Config, W: WeightFn, x: Tensor, mask: Tensor, buckets: Tensor, dtype: FloatDType): Tensor {
+  const eps = c.layer_norm_epsilon;
+  const bias = add(positionBias(W("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"), buckets), keyMaskBias(mask, dtype));
+  let h = x;
+  for (let i = 0; i < c.num_layers; i++) {
+    const b = `encoder.block.${i}.layer`;
+    const n0 = layerNorm(h, W(`${b}.0.layer_norm.weight`), eps);
+    h = add(h, attention(c, W, `${b}.0.SelfAttention`, n0, n0, bias));
+    h = add(h, feedForward(c, W, `${b}.1`, layerNorm(h, W(`${b}.1.layer_norm.weight`), eps)));
+  }
+  return layerNorm(h, W("encoder.final_layer_norm.weight"), eps); // (B, S, d)
+}
+
+/** T5Stack decoder: causal self-attention with unidirectional buckets (L, L), then cross-attention. */
+export function decoder(c: T5Config, W: WeightFn, decoderIds: Tensor, buckets: Tensor, enc: Tensor, encMask: Tensor, dtype: FloatDType): Tensor {
+  const eps = c.layer_norm_epsilon;
+  const selfBias = add(positionBias(W("decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"), buckets), causalBias(decoderIds, dtype));
+  const crossBias = keyMaskBias(encMask, dtype); // no position bias in EncDecAttention
+  let h = gather(W("decoder.embed_tokens.weight"), decoderIds, 0); // (B, L, d); = shared.weight unless stored apart
+  for (let i = 0; i < c.num_decoder_layers; i++) {
+    const b = `decoder.block.${i}.layer`;
+    const n0 = layerNorm(h, W(`${b}.0.layer_norm.weight`), eps);
+    h = add(h, attention(c, W, `${b}.0.SelfAttention`, n0, n0, selfBias));
+    h = add(h, attention(c, W, `${b}.1.EncDecAttention`, layerNorm(h, W(`${b}.1.layer_norm.weight`), eps), enc, crossBias));
+    h = add(h, feedForward(c, W, `${b}.2`, layerNorm(h, W(`${b}.2.layer_norm.weight`), eps)));
+  }
+  return layerNorm(h, W("decoder.final_layer_norm.weight"), eps); // (B, L, d)
+}
+
+/** LM head: v1.0 ties it to shared.weight and scales the decoder output by d_model^-0.5; v1.1 has its own. */
+export function lmHead(c: T5Config, W: WeightFn, h: Tensor): Tensor {
+  const x = c.scale_decoder_outputs ? mul(h, c.d_model ** -0.5) : h;
+  return linear(x, W(c.tie_word_embeddings ? "shared.weight" : "lm_head.weight")); // (B, L, V)
+}
+
+/**
+ * Encoder input embeddings: a shared prompt (P, d), per-example prompts (B, P, d) or none, then tokens.
+ * With a prompt, tokens are embedded with `shared.weight` (model.get_input_embeddings(), as PEFT
+ * and make_golden.py do); without one, with `encoder.embed_tokens` as T5Stack does (the same tensor
+ * unless a transformers-5 checkpoint stores them apart).
+ */
+export function encoderInput(W: WeightFn, inputIds: Tensor, prompt?: Tensor): Tensor {
+  const emb = gather(W(prompt ? "shared.weight" : "encoder.embed_tokens.weight"), inputIds, 0); // (B, T, d)
+  if (!prompt) return emb;
+  if (prompt.rank === 3) return concat([prompt, emb], 1);
+  const g = inputIds.graph;
+  const batch = gather(ops.shapeOf(inputIds), g.ints([0]), 0); // [B]
+  const shape = concat([batch, ops.shapeOf(prompt)], 0); // [B, P, d]
+  const pe = expand(prompt, shape, [inputIds.shape[0], ...prompt.shape]); // (B, P, d)
+  return concat([pe, emb], 1);
+}

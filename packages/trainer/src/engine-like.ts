@@ -1,0 +1,27 @@
+// The engine contract of docs/architecture.md ("Engine (@ptune/t5) used by the trainer"), declared
+// structurally: `T5Engine` from @ptune/t5 satisfies it, and the trainer depends on nothing more.
+export interface Batch {
+  batchSize: number;
+  inputLen: number;
+  targetLen: number;
+  inputIds: Int32Array; // [B, T], pad 0
+  attentionMask: Int32Array; // [B, T]
+  labels: Int32Array; // [B, L], -100 = ignored
+}
+
+export type PromptArg = { data: Float32Array; len: number };
+export type PerExamplePromptArg = { perExample: Float32Array; mask: Int32Array; pmax: number };
+
+export interface EngineLike {
+  readonly config: { d_model: number; vocab_size: number; num_heads: number; num_layers: number; num_decoder_layers: number; decoder_start_token_id: number; eos_token_id: number };
+  readonly checkpointId: string;
+  embeddings(): Float32Array;
+  promptStep(batch: Batch, prompt: Float32Array, promptLen: number): Promise<{ loss: number; gradPrompt: Float32Array }>;
+  modelStep(batch: Batch, weights?: Map<string, Float32Array>): Promise<{ loss: number; grads: Map<string, Float32Array> }>;
+  score(batch: Batch, prompt?: PromptArg): Promise<Float32Array>;
+  greedy(
+    batch: Pick<Batch, "batchSize" | "inputLen" | "inputIds" | "attentionMask">,
+    maxNewTokens: number,
+    prompt?: PromptArg | PerExamplePromptArg,
+  ): Promise<number[][]>;
+}

@@ -1,0 +1,69 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { readSafetensorsFile } from "@ptune/t5";
+import { decodeNpy, encodeNpy, exportPromptNpy, importPromptNpy } from "./export-npy.ts";
+import { exportPeftAdapter, importPeftAdapter } from "./export-peft.ts";
+import { Rng } from "./rng.ts";
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), "ptune-export-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const rng = Rng.fromSeed(11);
+const prompt = { data: Float32Array.from({ length: 5 * 64 }, () => rng.float() - 0.5), len: 5 };
+
+describe("PEFT adapter export", () => {
+  it("writes adapter_model.safetensors (prompt_embeddings [P, d] F32) + adapter_config.json and imports them back", async () => {
+    const dir = path.join(tmp, "peft");
+    await exportPeftAdapter({ dir, prompt, model: { d_model: 64, num_heads: 4, num_layers: 2 }, baseModel: "t5-tiny-v1_1", init: "class_label", labels: ["True", "False"] });
+    const st = readSafetensorsFile(path.join(dir, "adapter_model.safetensors"));
+    expect([...st.keys()]).toEqual(["prompt_embeddings"]);
+    expect(st.get("prompt_embeddings")!.dtype).toBe("F32");
+    expect(st.get("prompt_embeddings")!.shape).toEqual([5, 64]);
+    const cfg = JSON.parse(readFileSync(path.join(dir, "adapter_config.json"), "utf8"));
+    expect(cfg).toMatchObject({ peft_type: "PROMPT_TUNING", task_type: "SEQ_2_SEQ_LM", num_virtual_tokens: 5, token_dim: 64, num_transformer_submodules: 1, num_attention_heads: 4, num_layers: 2, prompt_tuning_init: "TEXT", base_model_name_or_path: "t5-tiny-v1_1" });
+    const back = importPeftAdapter(dir);
+    expect(back.prompt.len).toBe(5);
+    expect(back.prompt.data).toEqual(prompt.data);
+  });
+
+  it("refuses an adapter whose config and tensor disagree", async () => {
+    const dir = path.join(tmp, "peft-bad");
+    await exportPeftAdapter({ dir, prompt, model: { d_model: 64, num_heads: 4, num_layers: 2 }, baseModel: "m", init: "random_uniform" });
+    const cfgFile = path.join(dir, "adapter_config.json");
+    writeFileSync(cfgFile, JSON.stringify({ ...JSON.parse(readFileSync(cfgFile, "utf8")), num_virtual_tokens: 6 }));
+    expect(() => importPeftAdapter(dir)).toThrow(/prompt_embeddings' \[6, 64\]/);
+    writeFileSync(cfgFile, JSON.stringify({ ...JSON.parse(readFileSync(cfgFile, "utf8")), peft_type: "LORA" }));
+    expect(() => importPeftAdapter(dir)).toThrow(/field 'peft_type'/);
+  });
+});
+
+describe("T5X .npy export", () => {
+  it("writes NumPy v1.0 '<f4' C-order (P, d) with a 64-byte aligned header, and reads it back", () => {
+    const file = path.join(tmp, "prompt.npy");
+    exportPromptNpy(file, prompt);
+    const bytes = readFileSync(file);
+    expect(Array.from(bytes.subarray(0, 8))).toEqual([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+    const hlen = bytes.readUInt16LE(8);
+    expect((10 + hlen) % 64).toBe(0);
+    const header = bytes.subarray(10, 10 + hlen).toString("latin1");
+    expect(header).toMatch(/^\{'descr': '<f4', 'fortran_order': False, 'shape': \(5, 64\), \} *\n$/);
+    expect(bytes.length).toBe(10 + hlen + 5 * 64 * 4);
+    expect(bytes.readFloatLE(10 + hlen + 4 * 65)).toBe(prompt.data[65]); // C order: row 1, col 1
+    const back = importPromptNpy(file);
+    expect([back.len, back.dModel]).toEqual([5, 64]);
+    expect(back.data).toEqual(prompt.data);
+  });
+
+  it("rejects other dtypes, Fortran order and 1-D arrays", () => {
+    const good = encodeNpy(new Float32Array(6), [2, 3]);
+    const patch = (from: string, to: string) => {
+      const s = Buffer.from(good).toString("latin1").replace(from, to);
+      return new Uint8Array(Buffer.from(s, "latin1"));
+    };
+    expect(() => decodeNpy(patch("'<f4'", "'<f8'"))).toThrow(/dtype '<f8'/);
+    expect(() => decodeNpy(patch("False", "True "))).toThrow(/fortran_order/);
+    expect(() => decodeNpy(patch("(2, 3)", "(6,)  "))).toThrow(/2-D/);
+    expect(() => decodeNpy(new Uint8Array(20))).toThrow(/bad magic/);
+  });
+});

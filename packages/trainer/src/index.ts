@@ -1,0 +1,19 @@
+// @ptune/trainer public API: one trial (docs/architecture.md, "Trainer used by the worker").
+export { Rng, RngStateSchema, type RngState } from "./rng.ts";
+export { initPrompt, initPromptWithInfo, PROMPT_INIT_STRATEGIES, SAMPLED_VOCAB_POPULATION, type PromptInitStrategy, type InitPromptArgs, type PromptInitInfo } from "./prompt-init.ts";
+export { Adafactor, AdafactorOptionsSchema, type AdafactorOptions, type AdafactorState, type AdafactorParamState } from "./adafactor.ts";
+export { encodeExample, buildBatch, EpochSampler, evalBatches, type TextExample, type EncodedExample, type LengthLimits, type DataPosition, type PadMode } from "./batching.ts";
+export { serializeTrainState, deserializeTrainState, TRAIN_STATE_FORMAT_VERSION, type TrainState, type BestSoFar, type TrainMethod } from "./train-state.ts";
+export { TrialSpecSchema, parseTrialSpec, learningRate, type TrialSpec, type ResolvedTrialSpec } from "./trial-spec.ts";
+export { runTrial, type RunTrialDeps, type TrialResult, type TrialStore, type TrialSink, type TrialProgress, type WeightSource } from "./run-trial.ts";
+export { makeDevSet, evaluateDev, predictGreedy, predictRank, decodePrediction, type DevSet } from "./evaluate.ts";
+export { evaluateEnsemble, majorityVote, type EnsembleResult } from "./ensemble.ts";
+export { nearestNeighbours, type Neighbour } from "./neighbours.ts";
+export { exportPeftAdapter, importPeftAdapter, PeftPromptConfigSchema, type PeftPromptConfig, type ExportPeftArgs } from "./export-peft.ts";
+export { encodeNpy, decodeNpy, exportPromptNpy, importPromptNpy } from "./export-npy.ts";
+export { checkAdafactorParity, adafactorStep1FromGolden, GOLDEN_ADAFACTOR, ADAFACTOR_KEYS } from "./parity.ts";
+export { estimateModelTuningBytes, checkModelTuningFits, ModelTooLargeError } from "./memory.ts";
+export type { EngineLike, Batch, PromptArg, PerExamplePromptArg } from "./engine-like.ts";
+export type { TokenizerLike } from "./tokenizer-like.ts";
+export type { TaskLike } from "./task-like.ts";
+export { createMemoryStore, createMemorySink, type MemoryStore, type MemorySink } from "./memory-store.ts";

@@ -1,0 +1,164 @@
+// runTrial and the engine-dependent parts against the REAL engine (@ptune/t5 T5Engine on
+// onnxruntime CPU) and the fixture models.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openCheckpoint, T5Engine, T5Tokenizer, type ParityChecker } from "@ptune/t5";
+import { syntheticTask } from "@ptune/tasks";
+import { fixtureModel, goldenFile } from "../../../tooling/test-env.ts";
+import { buildBatch, encodeExample } from "./batching.ts";
+import type { EngineLike } from "./engine-like.ts";
+import { evaluateEnsemble } from "./ensemble.ts";
+import { evaluateDev, makeDevSet, predictGreedy } from "./evaluate.ts";
+import { createMemorySink, createMemoryStore } from "./memory-store.ts";
+import { checkAdafactorParity } from "./parity.ts";
+import { initPrompt } from "./prompt-init.ts";
+import { Rng } from "./rng.ts";
+import { runTrial, type TrialProgress } from "./run-trial.ts";
+import type { TrialSpec } from "./trial-spec.ts";
+
+// compile-time: the trainer's checker plugs into @ptune/t5's checkParity, and T5Engine is an EngineLike
+const asChecker: ParityChecker = checkAdafactorParity;
+const asEngine = (e: T5Engine): EngineLike => e;
+void asChecker;
+void asEngine;
+
+const dir = fixtureModel("v1_1");
+const tok = T5Tokenizer.fromDir(dir);
+const { task, train, dev } = syntheticTask({ seed: 1, train: 64, dev: 16 });
+const limits = { maxInputLength: 32, maxTargetLength: 4 };
+const base: TrialSpec = {
+  trial_id: "trial-a",
+  task: "synthetic",
+  prompt_length: 5,
+  init: "sampled_vocab",
+  seed: 3,
+  batch_size: 8,
+  eval_every: 3,
+  checkpoint_every: 2,
+  max_input_length: limits.maxInputLength,
+  max_target_length: limits.maxTargetLength,
+  eval_batch_size: 16,
+  log_every: 4,
+};
+
+describe("runTrial on the fixture model (real engine)", () => {
+  let engine: T5Engine;
+  beforeAll(async () => {
+    engine = await T5Engine.open(dir, { threads: 1 });
+  });
+  afterAll(async () => {
+    await engine?.close();
+  });
+  const deps = (store = createMemoryStore(), sink = createMemorySink()) => ({ engine, tokenizer: tok, data: { train, dev }, store, sink, task });
+  const promptOf = async (store: ReturnType<typeof createMemoryStore>) => (await store.latest())!.prompt!.data;
+
+  it("Adafactor steps 1-3 with the engine's gradients match the golden prompts and losses", async () => {
+    const rows = await checkAdafactorParity(goldenFile("v1_1"), engine);
+    expect(rows.map((r) => r.key)).toEqual(["adafactor_prompt_after_step1", "adafactor_prompt_after_step2", "adafactor_prompt_after_step3", "adafactor_losses"]);
+    for (const r of rows) expect(r, r.key).toMatchObject({ ok: true });
+  });
+
+  it("trains a prompt end to end: dev loss falls, evaluations, checkpoints, progress and step rows", async () => {
+    const store = createMemoryStore();
+    const sink = createMemorySink();
+    const progress: TrialProgress[] = [];
+    const res = await runTrial({ ...base, steps: 30, eval_every: 10, checkpoint_every: 10 }, { ...deps(store, sink), onProgress: (p) => progress.push(p) });
+    expect(res.state).toBe("completed");
+    expect(res.step).toBe(30);
+    const devBatch = buildBatch(dev.map((e) => encodeExample(tok, e, limits)));
+    const p0 = initPrompt({ strategy: "sampled_vocab", length: 5, embeddings: engine.embeddings(), vocab: engine.config.vocab_size, dModel: engine.config.d_model, rng: Rng.fromSeed(3) });
+    const before = (await engine.promptStep(devBatch, p0, 5)).loss;
+    const after = (await engine.promptStep(devBatch, await promptOf(store), 5)).loss;
+    expect(after).toBeLessThan(before * 0.8);
+    expect(sink.evaluations.map((e) => e.step)).toEqual([10, 20, 30]);
+    expect(sink.evaluations[0].metrics).toHaveProperty("accuracy");
+    expect(sink.rows.filter((r) => r.name === "loss").map((r) => r.step)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect(sink.rows.some((r) => r.name === "examples_per_sec" && r.value > 0)).toBe(true);
+    expect(progress.length).toBe(30);
+    expect(progress.at(-1)).toMatchObject({ step: 30, total: 30 });
+    expect(store.saves.filter((s) => !s.best).map((s) => s.step)).toEqual([10, 20, 30]);
+    expect(store.bestState()!.best!.step).toBe(res.best!.step);
+  });
+
+  it("resume is bit-identical: 2N steps == N steps + resume + N steps", async () => {
+    const a = createMemoryStore();
+    await runTrial({ ...base, steps: 12 }, deps(a));
+    const b = createMemoryStore();
+    await runTrial({ ...base, steps: 6 }, deps(b));
+    const mid = await b.latest();
+    expect(mid!.step).toBe(6);
+    await runTrial({ ...base, steps: 12 }, deps(b));
+    const sa = (await a.latest())!;
+    const sb = (await b.latest())!;
+    expect(sb.step).toBe(12);
+    expect(Buffer.from(sb.prompt!.data.buffer).equals(Buffer.from(sa.prompt!.data.buffer))).toBe(true);
+    expect(sb.optimizer).toEqual(sa.optimizer);
+    expect(sb.data).toEqual(sa.data);
+    expect(sb.rng).toEqual(sa.rng);
+  });
+
+  it("abort checkpoints and returns cancelled; resuming finishes like an uninterrupted run", async () => {
+    const store = createMemoryStore();
+    const ac = new AbortController();
+    const res = await runTrial({ ...base, steps: 8 }, { ...deps(store), signal: ac.signal, onProgress: (p) => p.step === 3 && ac.abort() });
+    expect(res).toMatchObject({ state: "cancelled", step: 3 });
+    expect((await store.latest())!.step).toBe(3);
+    expect((await runTrial({ ...base, steps: 8 }, deps(store))).state).toBe("completed");
+    const ref = createMemoryStore();
+    await runTrial({ ...base, steps: 8 }, deps(ref));
+    expect((await store.latest())!.prompt!.data).toEqual((await ref.latest())!.prompt!.data);
+  });
+
+  it("a non-finite loss fails the trial with its step and reason", async () => {
+    const ok = createMemoryStore();
+    await runTrial({ ...base, steps: 2 }, deps(ok));
+    const st = (await ok.latest())!;
+    st.prompt!.data[0] = NaN;
+    const res = await runTrial({ ...base, steps: 5 }, deps(createMemoryStore(st)));
+    expect(res).toMatchObject({ state: "failed", step: 3 });
+    if (res.state === "failed") expect(res.reason).toMatch(/non-finite loss or gradient at step 3/);
+  });
+
+  it("refuses a checkpoint of another trial", async () => {
+    const s = createMemoryStore();
+    await runTrial({ ...base, steps: 1 }, deps(s));
+    await expect(runTrial({ ...base, trial_id: "other", steps: 2 }, deps(s))).rejects.toThrow(/belongs to 'trial-a/);
+  });
+
+  it("model tuning: refuses a model over the memory budget with a clear result, not a crash", async () => {
+    const res = await runTrial({ ...base, method: "model_tuning", steps: 2, memory_budget_bytes: 1e5 }, { ...deps(), weights: openCheckpoint(dir) });
+    expect(res.state).toBe("failed");
+    if (res.state === "failed") expect(res.reason).toMatch(/model tuning needs ~0\.00 GiB .* memory_budget_bytes/);
+  });
+
+  it("model tuning: Adafactor (lr 1e-3) on every weight lowers the training loss", async () => {
+    const sink = createMemorySink();
+    const store = createMemoryStore();
+    const res = await runTrial({ ...base, method: "model_tuning", steps: 6, batch_size: 8, eval_every: 100, checkpoint_every: 100, log_every: 1 }, { engine, tokenizer: tok, data: { train: train.slice(0, 8), dev }, store, sink, task, weights: openCheckpoint(dir) });
+    expect(res.state).toBe("completed");
+    const losses = sink.rows.filter((r) => r.name === "loss").map((r) => r.value);
+    expect(losses.at(-1)!).toBeLessThan(losses[0]);
+    const st = (await store.latest())!;
+    expect(Object.keys(st.weights!).length).toBeGreaterThan(10);
+    expect(Object.keys(st.optimizer.params).length).toBeGreaterThan(10);
+  });
+
+  it("ensemble: K prompts in one batched decode give each prompt's own predictions, then a majority vote", async () => {
+    const devSet = makeDevSet({ examples: dev, tokenizer: tok, task, limits, batchSize: 24 });
+    const prompts = [1, 2, 3].map((s) => ({ data: initPrompt({ strategy: "sampled_vocab", length: 4 + s, embeddings: engine.embeddings(), vocab: engine.config.vocab_size, dModel: engine.config.d_model, rng: Rng.fromSeed(s) }), len: 4 + s }));
+    const ens = await evaluateEnsemble(engine, prompts, devSet);
+    const separate = await Promise.all(prompts.map((p) => predictGreedy(engine, devSet, p)));
+    ens.perPrompt.forEach((m, k) => expect(m).toEqual(task.score(separate[k], dev)));
+    expect(ens.predictions).toEqual(dev.map((_, i) => {
+      const votes = separate.map((s) => s[i]);
+      return votes.find((v) => votes.filter((x) => x === v).length * 2 > votes.length) ?? votes[0];
+    }));
+    expect(ens.best.accuracy).toBe(Math.max(...ens.perPrompt.map((m) => m.accuracy)));
+  });
+
+  it("rank classification predicts one of the label strings", async () => {
+    const devSet = makeDevSet({ examples: dev, tokenizer: tok, task, limits, batchSize: 16 });
+    const m = await evaluateDev(engine, devSet, "rank");
+    expect(m.accuracy).toBeGreaterThanOrEqual(0);
+    expect(m.accuracy).toBeLessThanOrEqual(100);
+  });
+});
