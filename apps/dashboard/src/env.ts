@@ -2,7 +2,7 @@
 import { z } from "zod";
 
 const schema = z.object({
-  DATABASE_URL: z.string().trim().regex(/^postgres(ql)?:\/\//, "expected a URL like postgresql://user@host:5432/ptune"),
+  DATABASE_URL: z.string().trim().regex(/^postgres(ql)?:\/\//, "expected a URL like postgresql://user@host:5432/ptune").optional(),
   REDIS_URL: z.string().trim().regex(/^rediss?:\/\//, "expected a URL like redis://127.0.0.1:6379").optional(),
   PTUNE_DASHBOARD_TOKEN: z.string().min(16, "expected at least 16 characters (it guards cancel/retry)").optional(),
   PTUNE_DASHBOARD_PORT: z.coerce.number().int().min(0).max(65535).optional(),
@@ -16,7 +16,7 @@ export function readDashboardEnv(source: NodeJS.ProcessEnv = process.env): Dashb
   if (!r.success) {
     const issue = r.error.issues[0]!;
     const key = String(issue.path[0]);
-    throw new Error(picked[key] === undefined ? `environment variable ${key} is not set; e.g. export ${key}=postgresql://postgres@127.0.0.1:5432/ptune` : `environment variable ${key}: ${issue.message}`);
+    throw new Error(`environment variable ${key}: ${issue.message}`);
   }
   return r.data;
 }

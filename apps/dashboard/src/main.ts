@@ -5,6 +5,7 @@ import { createServer } from "./server.ts";
 import { readDashboardEnv } from "./env.ts";
 
 const env = readDashboardEnv();
+if (!env.DATABASE_URL) throw new Error("environment variable DATABASE_URL is not set; e.g. export DATABASE_URL=postgresql://postgres@127.0.0.1:5432/ptune (or run 'ptune dashboard' for local mode)");
 const db = openDb(env.DATABASE_URL, { max: 4 });
 const backend = env.REDIS_URL ? createBackend({ redisUrl: env.REDIS_URL }) : undefined;
 const { url } = await createServer({ db, backend, token: env.PTUNE_DASHBOARD_TOKEN }).listen({ port: env.PTUNE_DASHBOARD_PORT ?? 8787, hostname: "0.0.0.0" });

@@ -21,7 +21,7 @@ export class ReportCache {
     const version = await figuresVersion(this.db, key);
     let e = this.entries.get(key);
     if (!e || e.version !== version) {
-      const promise = reportFromDatabase({ db: this.db.pool, sweep: sweep.name });
+      const promise = reportFromDatabase({ db: this.db, sweep: sweep.name });
       e = { version, promise };
       this.entries.set(key, e);
       promise.catch(() => this.entries.get(key) === e && this.entries.delete(key));

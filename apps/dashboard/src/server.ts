@@ -97,7 +97,7 @@ export function createServer(opts: ServerOptions): DashboardServer {
           else await stream.write(": keep-alive\n\n");
           last = data;
         } catch (e) {
-          await stream.writeSSE({ event: "error", data: JSON.stringify({ error: (e as Error).message }) });
+          await stream.writeSSE({ event: "failure", data: JSON.stringify({ error: (e as Error).message }) });
         }
         await stream.sleep(pollMs);
       }

@@ -120,6 +120,11 @@ describe("dashboard in a browser", () => {
       const r = await fetch(`${ro.url}/api/sweeps/${seeded.sweep}/cancel`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}` } });
       expect(r.status).toBe(403);
       expect((await getTrial(seeded.db, "base-boolq-100-1"))!.state).toBe("queued");
+      const missing = await fetch(`${ro.url}/sweeps/no-such-sweep`);
+      expect(missing.status).toBe(404);
+      expect(await missing.text()).toContain("no sweep named &#39;no-such-sweep&#39;"); // HTML-escaped
+      // Without a backend, /queues explains how to get Bull Board instead of failing.
+      expect(await (await fetch(`${ro.url}/queues`)).text()).toContain("No queue backend configured");
     } finally {
       await ro.close();
     }

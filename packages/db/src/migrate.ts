@@ -61,7 +61,7 @@ export async function migrate(databaseUrl: string, dir = migrationsDir): Promise
   } catch (e) {
     throw new Error(`migrating ${redact(databaseUrl)} from ${dir} failed: ${engineMessage(e)}`);
   } finally {
-    handle.close();
+    await handle.close();
   }
 }
 

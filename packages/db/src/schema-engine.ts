@@ -55,8 +55,12 @@ function loadGlue(): Promise<Glue> {
  * semicolon in a comment or a $$ body is harmless, exactly as under `prisma migrate deploy`.
  */
 class WholeScriptPg extends PrismaPg {
+  /** Every connection handed to the engine, closed by EngineHandle.close (free() does not). */
+  readonly opened: { dispose(): Promise<void> }[] = [];
+
   override async connect() {
     const adapter = await super.connect();
+    this.opened.push(adapter);
     adapter.executeScript = async (script: string) => {
       try {
         await adapter.underlyingDriver().query(script);
@@ -71,8 +75,11 @@ class WholeScriptPg extends PrismaPg {
 
 export interface EngineHandle {
   engine: SchemaEngine;
-  /** Frees the engine; the adapter's pool is closed by the engine's own disposal. */
-  close(): void;
+  /**
+   * Frees the engine and closes its connections. An open connection would keep Prisma's
+   * migration advisory lock (pg_advisory_lock) held, and the next migrate waited 10 s for it.
+   */
+  close(): Promise<void>;
 }
 
 /**
@@ -81,7 +88,8 @@ export interface EngineHandle {
  */
 export async function openSchemaEngine(databaseUrl: string, schema?: { path: string; content: string }): Promise<EngineHandle> {
   const glue = await loadGlue();
-  const factory = bindMigrationAwareSqlAdapterFactory(new WholeScriptPg({ connectionString: databaseUrl, max: 2 }));
+  const pg = new WholeScriptPg({ connectionString: databaseUrl, max: 2 });
+  const factory = bindMigrationAwareSqlAdapterFactory(pg);
   const logs: string[] = [];
   const engine = await glue.SchemaEngine.new(
     { datamodels: schema ? [[schema.path, schema.content]] : undefined },
@@ -94,6 +102,9 @@ export async function openSchemaEngine(databaseUrl: string, schema?: { path: str
   );
   return {
     engine,
-    close: () => engine.free(),
+    async close() {
+      engine.free();
+      await Promise.all(pg.opened.map((a) => a.dispose().catch(() => undefined)));
+    },
   };
 }

@@ -6,6 +6,7 @@ import {
   getTrial,
   loadBestCheckpoint,
   loadLatestCheckpoint,
+  runningProgress,
   StaleAttemptError,
   TrialClosedError,
   upsertSweep,
@@ -18,7 +19,11 @@ let db: Db;
 beforeAll(async () => {
   ctx = await freshDb("fencing");
   db = ctx.db;
-  await upsertSweep(db, { name: "f", yaml: "", trials: [trial({ id: "t1" }), trial({ id: "t2" }), trial({ id: "t3" })] });
+  await upsertSweep(db, {
+    name: "f",
+    yaml: "",
+    trials: [trial({ id: "t1" }), trial({ id: "t2" }), trial({ id: "t3" }), trial({ id: "t4", config: { training: { steps: 100, batchSize: 8 } } })],
+  });
 });
 afterAll(() => ctx.drop());
 
@@ -121,5 +126,20 @@ describe("fencing", () => {
     const results = await Promise.allSettled(claims.map((c) => new FencedWriter(db, "t3", c.attempt).steps([{ step: c.attempt, name: "loss", value: 1 }])));
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     expect(await rows("SELECT step FROM step_metrics WHERE trial_id = 't3'")).toEqual([{ step: 5 }]);
+  });
+
+  it("runningProgress reports the latest step's loss and rate of running trials", async () => {
+    const { attempt } = await claimAttempt(db, "t4", "w");
+    const before = (await runningProgress(db, "f")).find((p) => p.trialId === "t4")!;
+    expect(before).toMatchObject({ step: 0, total: 100, loss: null, etaSeconds: null });
+    await new FencedWriter(db, "t4", attempt).steps([
+      { step: 10, name: "loss", value: 3 },
+      { step: 10, name: "examples_per_sec", value: 16 },
+      { step: 20, name: "loss", value: 2 },
+      { step: 20, name: "examples_per_sec", value: 32 },
+    ]);
+    const p = (await runningProgress(db, "f")).find((x) => x.trialId === "t4")!;
+    // 32 ex/s at batch 8 = 4 steps/s; 80 steps left -> 20 s.
+    expect(p).toMatchObject({ step: 20, total: 100, loss: 2, examplesPerSec: 32, batchSize: 8, etaSeconds: 20 });
   });
 });

@@ -62,7 +62,7 @@ describe("migrate", () => {
       });
       expect(diff.stdout?.trim()).toBe(committed.trim());
     } finally {
-      h.close();
+      await h.close();
     }
   });
 

@@ -118,6 +118,10 @@ export const not = unary("Not", "nondiff");
 const swapLast = (t: Tensor) => {
   const perm = t.shape.map((_, i) => i);
   [perm[t.rank - 2], perm[t.rank - 1]] = [perm[t.rank - 1], perm[t.rank - 2]];
+  // transpose(transpose(W)) = W: the backward of x @ W^T reuses the stored weight instead of
+  // transposing it twice on every step
+  const src = t.node;
+  if (src?.opType === "Transpose" && readInts(src.attrs, "perm").every((p, i) => p === perm[i])) return src.inputs[0];
   return transpose(t, perm);
 };
 /** Batched matrix product with numpy broadcasting of the batch dims (both ranks >= 2). */

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { checkVjp, createSession, grad, Graph, ops, RULES, saveModel, toOrt, type Tensor, type VjpInput } from "../src/index.ts";
+import { checkVjp, createSession, crossEntropy, grad, Graph, ops, RULES, saveModel, toOrt, type Tensor, type VjpInput } from "../src/index.ts";
 
 const f64 = (...shape: number[]): VjpInput => ({ shape });
 const positive = (...shape: number[]): VjpInput => ({ shape, data: Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => 0.5 + ((i * 7) % 11) / 7) });
@@ -73,6 +73,39 @@ describe("VJP rules vs finite differences (float64, CPU EP)", () => {
       expect(r.ok, r.worst).toBe(true);
     });
   }
+});
+
+describe("composites built from primitives", () => {
+  it("crossEntropy with ignored (-100) positions: values and gradient", async () => {
+    const logits = [0.1, -0.2, 0.3, 1.0, 0.0, -1.0, 0.5, 0.5, 0.5];
+    const r = await checkVjp(
+      (x, labels) => {
+        const { nll, valid } = crossEntropy(x, labels);
+        return ops.div(ops.reduceSum(nll, [0], false), ops.reduceSum(valid, [0], false));
+      },
+      [{ shape: [3, 3], data: logits }, { shape: [3], dtype: "int64", data: [2, -100, 0] }],
+    );
+    expect(r.ok, r.worst).toBe(true);
+    // and the value itself: mean of -log softmax at the two counted positions
+    const g = new Graph("ce");
+    const x = g.input("x", "float64", [3, 3]);
+    const l = g.input("l", "int64", [3]);
+    const { nll, valid } = crossEntropy(x, l);
+    g.output(nll, "nll");
+    g.output(valid, "valid");
+    const dir = mkdtempSync(path.join(tmpdir(), "ptune-ce-"));
+    try {
+      const s = await createSession(saveModel(g, path.join(dir, "ce.onnx")));
+      const out = await s.run({ x: toOrt("float64", [3, 3], logits), l: toOrt("int64", [3], [2, -100, 0]) });
+      const lse = (row: number[]) => Math.log(row.reduce((a, v) => a + Math.exp(v), 0));
+      const want = [lse(logits.slice(0, 3)) - 0.3, 0, lse(logits.slice(6, 9)) - 0.5];
+      Array.from(out.nll.data as Float64Array).forEach((v, i) => expect(v).toBeCloseTo(want[i], 12));
+      expect(Array.from(out.valid.data as Float64Array)).toEqual([1, 0, 1]);
+      await s.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("grad edge cases", () => {

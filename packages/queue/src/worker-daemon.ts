@@ -111,6 +111,17 @@ export function startWorker(opts: StartWorkerOptions): WorkerHandle {
     return w;
   });
 
+  // Watchdog: BullMQ renews locks from THIS thread; a stall longer than lockDuration loses the
+  // lock and another worker re-runs the trial (ENVIRONMENT.md). Say so when it gets close.
+  const lockMs = opts.lockDuration ?? 10_000;
+  let tick = Date.now();
+  const watchdog = setInterval(() => {
+    const now = Date.now();
+    if (now - tick > lockMs / 2) log(`event loop blocked for ${now - tick} ms (lockDuration ${lockMs} ms): job locks at risk`);
+    tick = now;
+  }, 250);
+  watchdog.unref();
+
   let state: DaemonHeartbeat["state"] = "running";
   const beat = async () => {
     if (!opts.heartbeat) return;
@@ -140,6 +151,7 @@ export function startWorker(opts: StartWorkerOptions): WorkerHandle {
         await Promise.allSettled(workers.map((w) => w.close(true)));
       }
       clearInterval(timer);
+      clearInterval(watchdog);
       state = "stopped";
       await beat();
       resolveStopped();

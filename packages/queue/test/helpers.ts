@@ -1,5 +1,7 @@
 // Test helpers: unique namespaces on the real Redis/Postgres of the machine, polling.
 import { randomBytes } from "node:crypto";
+import os from "node:os";
+import path from "node:path";
 import pg from "pg";
 import { Redis } from "ioredis";
 import { testDatabaseUrl, testRedisUrl } from "../../../tooling/test-env.ts";
@@ -45,4 +47,52 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** A fresh migrated database on the test server; drop() removes it. */
+export async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const { dropDatabase, ensureDatabase, migrate } = await import("@ptune/db");
+  const u = new URL(testDatabaseUrl);
+  u.pathname = `/${uniq("ptune_q")}`;
+  const url = u.toString();
+  await ensureDatabase(url);
+  await migrate(url);
+  return { url, drop: () => dropDatabase(url) };
+}
+
+/** A tiny sweep on the golden fixture model and the synthetic task (few steps, frequent checkpoints). */
+export function tinySweepYaml(name: string, modelDir: string, o: { steps?: number; checkpointEvery?: number; seeds?: number[]; model?: string } = {}): string {
+  const model = o.model ?? "tiny";
+  return `
+name: ${name}
+models:
+  ${model}: { checkpoint: ${modelDir}, gpu_memory_gb: 1, params: 200000 }
+grid:
+  model: ${model}
+  task: synthetic
+  prompt_length: 4
+  init: random_uniform
+  seed: [${(o.seeds ?? [0]).join(", ")}]
+training:
+  steps: ${o.steps ?? 6}
+  batch_size: 4
+  eval_every: ${o.steps ?? 6}
+  checkpoint_every: ${o.checkpointEvery ?? 2}
+  max_input_length: 24
+  max_target_length: 4
+`;
+}
+
+/** Built graphs/weights cache shared by the tests (keyed by checkpoint content, so safe to reuse). */
+export const testCacheDir = path.join(os.tmpdir(), "ptune-queue-test-cache");
+
+/** The prompt bytes of a trial's latest checkpoint (null when it has none). */
+export async function latestPrompt(db: import("@ptune/db").Db, trialId: string): Promise<{ step: number; bytes: Buffer } | null> {
+  const { loadLatestCheckpoint } = await import("@ptune/db");
+  const { deserializeTrainState } = await import("@ptune/trainer");
+  const c = await loadLatestCheckpoint(db, trialId);
+  if (!c) return null;
+  const s = deserializeTrainState(c.state);
+  const p = s.prompt!.data;
+  return { step: s.step, bytes: Buffer.from(p.buffer, p.byteOffset, p.byteLength) };
 }

@@ -6,6 +6,7 @@ export { specToSvg, svgToPng, findFontFiles } from "./render-figure.ts";
 export { toCsv, parseCsv } from "./csv.ts";
 export { loadReference, referencePath, table3ForTask, type Reference, type ReferencePoint } from "./reference.ts";
 export { progressByModel, missingLines, ensembleLines, FINISHED_STATE, type ModelProgress, type EnsembleLine } from "./tables.ts";
-export { loadReportInput, resolveSweep, type Queryable, type SweepRef } from "./sql-source.ts";
+export { loadReportInput } from "./sql-source.ts";
 export { reportFromDatabase, type ReportFromDbOptions } from "./report-from-db.ts";
+export { isSuperglueTask, trialInTask } from "./tasks.ts";
 export * from "./rows.ts";

@@ -8,7 +8,8 @@ import { specToSvg, svgToPng } from "./render-figure.ts";
 import { toCsv } from "./csv.ts";
 import type { EnsembleRow, InitRow, NeighbourRow, PromptLengthRow, ScaleCurveRow, TrialBestRow } from "./rows.ts";
 import type { Reference } from "./reference.ts";
-import { ensembleLines, ensembleTable, figureTable, missingLines, neighbourTables, progressByModel } from "./tables.ts";
+import { isSuperglueTask, trialInTask } from "./tasks.ts";
+import { ensembleLines, ensembleTable, figureTable, FINISHED_STATE, missingLines, neighbourTables, progressByModel } from "./tables.ts";
 
 export interface ReportInput {
   sweep: { id: string; name: string };
@@ -74,10 +75,12 @@ async function renderFigure(fig: CurveFigure, opts: RenderOptions, files: Report
 }
 
 export async function renderReport(input: ReportInput, opts: RenderOptions = {}): Promise<RenderedReport> {
+  // Curves: the task's own rows. Trials, ensembles, neighbours: for 'superglue', its tasks.
   const keep = <T extends { task: string }>(rows: T[] | undefined) => (rows ?? []).filter((r) => !input.task || r.task === input.task);
-  const trials = keep(input.trials);
-  const ensembles = keep(input.ensembles);
-  const neighbours = keep(input.neighbours);
+  const keepTrials = <T extends { task: string }>(rows: T[] | undefined) => (rows ?? []).filter((r) => trialInTask(r.task, input.task));
+  const trials = keepTrials(input.trials);
+  const ensembles = keepTrials(input.ensembles);
+  const neighbours = keepTrials(input.neighbours);
   const figures = buildFigures({ trials, scaleCurve: keep(input.scaleCurve), promptLength: keep(input.promptLength), init: keep(input.init), reference: input.reference });
   const files: ReportFile[] = [];
   const summaries: FigureSummary[] = [];
@@ -101,6 +104,7 @@ export async function renderReport(input: ReportInput, opts: RenderOptions = {})
     for (const f of figs) {
       const s = summaries.find((x) => x.id === f.id)!;
       md.push(`### ${f.title}`, "", `![${f.title}](${s.files.png ?? s.files.svg})`, "", `[SVG](${s.files.svg}) · [Vega-Lite spec](${s.files.spec}) · data: ${s.files.csv.map((c) => `[${path.basename(c)}](${c})`).join(", ")}`, "", figureTable(f), "");
+      if (kind === "scale") md.push(...mixedSettingsNote(trials, f.task));
     }
   };
   section("scale", "Figure 1: scale curve");
@@ -126,6 +130,24 @@ export async function renderReport(input: ReportInput, opts: RenderOptions = {})
   const markdown = md.join("\n");
   files.unshift({ path: "report.md", contents: markdown });
   return { files, figures: summaries, missing, markdown };
+}
+
+/**
+ * The scale_curve view averages every completed trial of a (task, method, model), so a sweep that
+ * also varies prompt length or init mixes them into Figure 1 (the paper's Figure 1 uses length 100,
+ * class-label init). Say so under the figure rather than hide it.
+ */
+function mixedSettingsNote(trials: TrialBestRow[], task: string): string[] {
+  const done = trials.filter((t) => t.state === FINISHED_STATE && t.best_score != null && (task === "superglue" ? isSuperglueTask(t.task) : t.task === task));
+  const notes: string[] = [];
+  for (const method of [...new Set(done.map((t) => t.method))].sort()) {
+    const sel = done.filter((t) => t.method === method);
+    const lengths = [...new Set(sel.map((t) => t.prompt_length).filter((v) => v != null))].sort((a, b) => a! - b!);
+    const inits = [...new Set(sel.map((t) => t.init).filter((v) => v != null))].sort();
+    const mixed = [lengths.length > 1 ? `prompt lengths ${lengths.join(", ")}` : "", inits.length > 1 ? `inits ${inits.join(", ")}` : ""].filter(Boolean);
+    if (mixed.length) notes.push(`_${method} points average over ${mixed.join(" and ")} (the scale_curve view groups by model only); see Figure 3 for each setting._`, "");
+  }
+  return notes;
 }
 
 /** Writes the files under `dir` (created as needed); returns their absolute paths. */

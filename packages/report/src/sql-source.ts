@@ -1,26 +1,9 @@
-// The thin database layer: reads the report's rows from the SQL views of docs/architecture.md
-// ("SQL views") and the `evaluations` table (prisma/schema.prisma) through anything with pg's
-// `query(text, values)` (a pg Pool or Client). Rows are validated by ./rows.ts.
+// The thin database layer: the views through @ptune/db's readers (docs/architecture.md, "SQL
+// views"), plus ensemble evaluations and nearest neighbours (tables of prisma/schema.prisma) by SQL
+// on its pool. Rows are validated by ./rows.ts.
+import { initAblation, promptLengthAblation, resolveSweep, scaleCurve, trialBest, type Db } from "@ptune/db";
 import { ensembleRow, initRow, neighbourRow, parseRows, promptLengthRow, scaleCurveRow, trialBestRow } from "./rows.ts";
 import type { ReportInput } from "./render-report.ts";
-
-export interface Queryable {
-  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
-}
-
-export interface SweepRef {
-  id: string;
-  name: string;
-}
-
-/** A sweep by name or numeric id; throws one line listing known sweeps when none matches. */
-export async function resolveSweep(db: Queryable, ref: string): Promise<SweepRef> {
-  const { rows } = await db.query(`SELECT id::text AS id, name FROM sweeps WHERE name = $1 OR id::text = $1 ORDER BY (name = $1) DESC LIMIT 1`, [ref]);
-  if (rows[0]) return { id: String(rows[0].id), name: String(rows[0].name) };
-  const known = await db.query(`SELECT name FROM sweeps ORDER BY created_at DESC LIMIT 10`);
-  const names = known.rows.map((r) => String(r.name));
-  throw new Error(`no sweep named or numbered '${ref}'${names.length ? ` (known: ${names.join(", ")})` : " (the database has no sweeps; submit one with 'ptune submit <sweep.yaml>')"}`);
-}
 
 /** Ensemble evaluations (split 'ensemble' or 'ensemble_*'): the score is the trial's dev metric. */
 const ENSEMBLE_SQL = `
@@ -35,31 +18,33 @@ WHERE st.sweep_id = $1::int AND (e.split = 'ensemble' OR e.split LIKE 'ensemble\
 ORDER BY t.task, t.params, e.step DESC`;
 
 /**
- * Nearest-neighbour tokens, when the trainer stored them in the trial's result JSON as
- * result.neighbours = [{ slot, tokens: string[] }, ...] (paper Section 7).
+ * Nearest-neighbour tokens (paper §7 "Interpretability") stored in the trial's result JSON as
+ * result.neighbours: either the trainer's nearestNeighbours() output ([slot][k] of { token, ... })
+ * or [{ slot, tokens: string[] }].
  */
 const NEIGHBOUR_SQL = `
-SELECT t.id AS trial_id, t.task, t.model, (n ->> 'slot')::int AS slot,
-       ARRAY(SELECT jsonb_array_elements_text(n -> 'tokens')) AS tokens
+SELECT t.id AS trial_id, t.task, t.model,
+       CASE WHEN jsonb_typeof(n.v) = 'array' THEN n.i - 1 ELSE (n.v ->> 'slot')::int END AS slot,
+       CASE WHEN jsonb_typeof(n.v) = 'array' THEN ARRAY(SELECT x ->> 'token' FROM jsonb_array_elements(n.v) x)
+            ELSE ARRAY(SELECT jsonb_array_elements_text(n.v -> 'tokens')) END AS tokens
 FROM trials t
 JOIN sweep_trials st ON st.trial_id = t.id
-CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(t.result -> 'neighbours') = 'array' THEN t.result -> 'neighbours' ELSE '[]'::jsonb END) n
+CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(t.result -> 'neighbours') = 'array' THEN t.result -> 'neighbours' ELSE '[]'::jsonb END)
+     WITH ORDINALITY AS n(v, i)
 WHERE st.sweep_id = $1::int
 ORDER BY t.params, t.id, slot`;
 
-/** Every row the report draws for one sweep (optionally one task). */
-export async function loadReportInput(db: Queryable, ref: string, opts: { task?: string } = {}): Promise<ReportInput> {
-  const sweep = await resolveSweep(db, ref);
-  const byTask = opts.task ? ` AND task = $2` : "";
-  const args = opts.task ? [sweep.id, opts.task] : [sweep.id];
-  const view = (name: string, order: string) => db.query(`SELECT * FROM ${name} WHERE sweep_id = $1::int${byTask} ORDER BY ${order}`, args);
+/** Every row the report draws for one sweep (name or id); renderReport applies `task`. */
+export async function loadReportInput(db: Db, ref: string, opts: { task?: string } = {}): Promise<ReportInput> {
+  const found = await resolveSweep(db, ref);
+  const sweep = { id: String(found.id), name: found.name };
   const [trials, scale, lengths, inits, ens, nbr] = await Promise.all([
-    view("trial_best", "task, params, method, prompt_length, init, seed"),
-    view("scale_curve", "task, method, params"),
-    view("prompt_length_ablation", "task, method, prompt_length, params"),
-    view("init_ablation", "task, method, init, params"),
-    db.query(ENSEMBLE_SQL, [sweep.id]),
-    db.query(NEIGHBOUR_SQL, [sweep.id]),
+    trialBest(db, { sweep: found.id }),
+    scaleCurve(db, { sweep: found.id }),
+    promptLengthAblation(db, { sweep: found.id }),
+    initAblation(db, { sweep: found.id }),
+    db.pool.query(ENSEMBLE_SQL, [found.id]),
+    db.pool.query(NEIGHBOUR_SQL, [found.id]),
   ]);
   // Latest ensemble evaluation per configuration (rows are ordered newest step first).
   const seen = new Set<string>();
@@ -70,11 +55,11 @@ export async function loadReportInput(db: Queryable, ref: string, opts: { task?:
   return {
     sweep,
     task: opts.task,
-    trials: parseRows(trialBestRow, trials.rows, "trial_best"),
-    scaleCurve: parseRows(scaleCurveRow, scale.rows, "scale_curve"),
-    promptLength: parseRows(promptLengthRow, lengths.rows, "prompt_length_ablation"),
-    init: parseRows(initRow, inits.rows, "init_ablation"),
-    ensembles: opts.task ? ensembles.filter((e) => e.task === opts.task) : ensembles,
-    neighbours: parseRows(neighbourRow, nbr.rows, "trials.result.neighbours").filter((n) => !opts.task || n.task === opts.task),
+    trials: parseRows(trialBestRow, trials, "trial_best"),
+    scaleCurve: parseRows(scaleCurveRow, scale, "scale_curve"),
+    promptLength: parseRows(promptLengthRow, lengths, "prompt_length_ablation"),
+    init: parseRows(initRow, inits, "init_ablation"),
+    ensembles: ensembles,
+    neighbours: parseRows(neighbourRow, nbr.rows, "trials.result.neighbours"),
   };
 }

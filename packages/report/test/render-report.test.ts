@@ -117,6 +117,19 @@ describe("renderReport", () => {
     expect(r.missing[0]).toBe("sweep fixture has no trials for task rte");
   });
 
+  it("notes under Figure 1 when its points average over several prompt lengths or inits", async () => {
+    const md = text(await rendered, "report.md");
+    expect(md).toContain("_prompt_tuning points average over prompt lengths 1, 20, 100 and inits class_label, random_uniform");
+    expect(md).not.toContain("_model_tuning points average");
+  });
+
+  it("keeps the SuperGLUE tasks' trials for --task superglue", async () => {
+    const sg = fx.scaleCurve.map((s) => ({ ...s, task: "superglue" }));
+    const r = await renderReport({ sweep: { id: "1", name: "fixture" }, ...fx, scaleCurve: [...fx.scaleCurve, ...sg], task: "superglue" }, { png: false });
+    expect(r.figures.map((f) => f.id)).toEqual(["figure1-scale-superglue"]); // not boolq's own curve
+    expect(r.missing).toContain("model xl: 0/21 trials finished (21 queued)"); // boolq trials count
+  });
+
   it("writes the files to a directory", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "ptune-report-"));
     const r = await rendered;

@@ -6,6 +6,7 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
+import { dropDatabase, ensureDatabase, migrate, openDb, type Db } from "@ptune/db";
 import { parseCsv, reportFromDatabase } from "../src/index.ts";
 import { testDatabaseUrl } from "../../../tooling/test-env.ts";
 import { makeFixture } from "./fixture-rows.ts";
@@ -16,7 +17,7 @@ const url = (() => {
   u.pathname = `/${dbName}`;
   return u.toString();
 })();
-let pool: pg.Pool;
+let db: Db;
 
 async function seed(db: pg.Pool) {
   const { rows } = await db.query(`INSERT INTO sweeps (name, yaml) VALUES ('int-sweep', 'name: int-sweep') RETURNING id`);
@@ -33,37 +34,34 @@ async function seed(db: pg.Pool) {
   }
   const anchor = trials.find((t) => t.task === "boolq" && t.model === "base" && t.prompt_length === 100 && t.init === "class_label")!;
   await db.query(`INSERT INTO evaluations (trial_id, split, step, metrics) VALUES ($1, 'ensemble', 300, $2)`, [anchor.trial_id, JSON.stringify({ accuracy: 97.25, members: 3 })]);
+  // The trainer's nearestNeighbours() shape: [slot][k] of { id, token, similarity }.
+  const neighbours = [[{ id: 5, token: "▁yes", similarity: 0.9 }, { id: 6, token: "▁true", similarity: 0.8 }], [{ id: 7, token: "▁no", similarity: 0.7 }]];
+  await db.query(`UPDATE trials SET result = $2 WHERE id = $1`, [anchor.trial_id, JSON.stringify({ neighbours })]);
   return trials;
 }
 
 beforeAll(async () => {
-  // Until @ptune/db's index lands, resolved at run time (a string specifier keeps tsc quiet).
-  const dbPkg = "@ptune/db";
-  const { ensureDatabase, migrate } = (await import(dbPkg)) as { ensureDatabase(u: string): Promise<boolean>; migrate(u: string): Promise<unknown> };
   await ensureDatabase(url);
   await migrate(url);
-  pool = new pg.Pool({ connectionString: url, max: 4 });
-  await seed(pool);
+  db = openDb(url, { max: 4 });
+  await seed(db.pool);
 });
 
 afterAll(async () => {
-  await pool?.end();
-  const admin = new pg.Client({ connectionString: testDatabaseUrl });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-  await admin.end();
+  await db?.close();
+  await dropDatabase(url);
 });
 
 describe("report from the database views", () => {
   it("plots exactly the SQL aggregates over completed trials", async () => {
     const out = await mkdtemp(path.join(os.tmpdir(), "ptune-report-int-"));
-    const r = await reportFromDatabase({ db: pool, sweep: "int-sweep", outDir: out });
+    const r = await reportFromDatabase({ db, sweep: "int-sweep", outDir: out });
     expect(r.sweep.name).toBe("int-sweep");
     const ids = r.figures.map((f) => f.id);
     expect(ids).toEqual(expect.arrayContaining(["figure1-scale-superglue", "figure1-scale-boolq", "figure1-scale-rte", "figure3a-prompt-length-boolq", "figure3b-init-rte"]));
 
     // Figure 1 per task: straight from trials, not through the views.
-    const direct = await pool.query(`SELECT task, method, model, avg(best_score) AS mean, stddev_samp(best_score) AS sd, count(*)::int AS n
+    const direct = await db.pool.query(`SELECT task, method, model, avg(best_score) AS mean, stddev_samp(best_score) AS sd, count(*)::int AS n
       FROM trials WHERE state = 'completed' AND best_score IS NOT NULL GROUP BY task, method, model`);
     let checked = 0;
     for (const task of ["boolq", "rte"]) {
@@ -83,7 +81,7 @@ describe("report from the database views", () => {
     expect(checked).toBeGreaterThan(0);
 
     // SuperGLUE = per seed mean over the tasks, then mean over seeds (paper Section 3).
-    const sg = await pool.query(`SELECT method, model, avg(s) AS mean, count(*)::int AS n FROM (
+    const sg = await db.pool.query(`SELECT method, model, avg(s) AS mean, count(*)::int AS n FROM (
         SELECT method, model, seed, avg(best_score) AS s FROM trials WHERE state = 'completed' GROUP BY method, model, seed HAVING count(DISTINCT task) = 2) x
       GROUP BY method, model`);
     const sgFig = r.figures.find((f) => f.id === "figure1-scale-superglue")!;
@@ -96,7 +94,7 @@ describe("report from the database views", () => {
     expect(refCsv.map((x) => Number(x.score))).toEqual([71.8, 89.3, 90.5]);
 
     // Figure 3(a) per prompt length, boolq, class_label + random_uniform mixed (the view groups by length only).
-    const lengths = await pool.query(`SELECT prompt_length, model, avg(best_score) AS mean FROM trials
+    const lengths = await db.pool.query(`SELECT prompt_length, model, avg(best_score) AS mean FROM trials
       WHERE state = 'completed' AND task = 'boolq' AND prompt_length IS NOT NULL GROUP BY prompt_length, model`);
     const a = r.figures.find((f) => f.id === "figure3a-prompt-length-boolq")!;
     for (const d of lengths.rows) {
@@ -110,10 +108,12 @@ describe("report from the database views", () => {
     expect(t3).toHaveLength(1);
     expect(t3[0]).toMatchObject({ task: "boolq", model: "base", ensemble: "97.25", prompts: "3" });
     const md = await readFile(path.join(out, "report.md"), "utf8");
+    expect(md).toContain("| 0 | `▁yes` `▁true` |");
+    expect(md).toContain("| 1 | `▁no` |");
     expect(md).toContain("![Figure 1: superglue score vs model size](figures/figure1-scale-superglue.png)");
   });
 
   it("fails with one line naming the known sweeps for an unknown sweep", async () => {
-    await expect(reportFromDatabase({ db: pool, sweep: "nope" })).rejects.toThrow("no sweep named or numbered 'nope' (known: int-sweep)");
+    await expect(reportFromDatabase({ db, sweep: "nope" })).rejects.toThrow("no sweep named 'nope'");
   });
 });

@@ -6,7 +6,7 @@ import { createSession, toOrt, type FloatDType, type ort, type Session } from "@
 import { openCheckpoint, type Checkpoint } from "./checkpoint/checkpoint.ts";
 import type { T5Config } from "./config.ts";
 import { type GraphSpec, type PromptMode } from "./graphs/build.ts";
-import { cacheRoot, ensureGraph, ensureWeightsFile, weightsAsInitializers, weightsAsInputs } from "./graphs/cache.ts";
+import { bindWeights, cacheRoot, ensureGraph, ensureWeightsFile } from "./graphs/cache.ts";
 import { BatchError, decoderFeeds, encoderFeeds, labelFeeds, validateBatch, validateEncoder, type Batch, type EncoderBatch } from "./graphs/feeds.ts";
 import { graphKey } from "./graphs/build.ts";
 
@@ -55,7 +55,7 @@ export class T5Engine {
     if (!s) {
       s = (async () => {
         const index = ensureWeightsFile(this.ckpt, this.cacheDir, this.dtype);
-        const bind = spec.kind === "model-step" ? weightsAsInputs(index, this.dtype) : weightsAsInitializers(index, this.dtype);
+        const bind = bindWeights(index, spec.kind === "model-step" ? "inputs" : "initializers", this.dtype);
         const file = ensureGraph(this.cacheDir, this.config, spec, bind, this.dtype);
         return createSession(file, { device: this.opts.device, threads: this.opts.threads });
       })();

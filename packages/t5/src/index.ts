@@ -15,3 +15,5 @@ export { layerNorm, geluNew, attention, feedForward, encoder, decoder, lmHead, e
 export { buildGraph, graphKey, type GraphSpec, type PromptMode } from "./graphs/build.ts";
 export { cacheRoot, GRAPH_VERSION } from "./graphs/cache.ts";
 export { checkParity, compareTensors, goldenInputs, type ParityRow, type ParityChecker, type Golden, type Tolerance } from "./parity/check-parity.ts";
+export { benchEngine, promptStepFlops, t5ForwardMacs, type EngineBenchOptions, type EngineBenchResult, type BenchShape } from "../bench/engine-bench.ts";
+export { tokenizerJsonFromSpiece, parseSentencePieceModel } from "./tokenizer/spiece.ts";

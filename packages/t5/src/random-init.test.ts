@@ -17,7 +17,11 @@ const words = ["sentence:", "animal", "color", "food", "cat", "dog", "red", "bre
 describe("initRandomT5", () => {
   it("is deterministic: same seed -> same bytes, another seed -> other weights", async () => {
     const a = await initRandomT5(path.join(tmp, "a"), { preset: "t5-nano", seed: 7, words });
-    const b = await initRandomT5(path.join(tmp, "b"), { preset: "t5-nano", seed: 7, words });
+    const progress: number[] = [];
+    const b = await initRandomT5(path.join(tmp, "b"), { preset: "t5-nano", seed: 7, words, onProgress: (p) => progress.push(p.done / p.total) });
+    expect(progress[0]).toBe(0);
+    expect(progress.every((v, i) => i === 0 || v > progress[i - 1])).toBe(true);
+    expect(progress.at(-1)).toBeLessThan(1);
     const c = await initRandomT5(path.join(tmp, "c"), { preset: "t5-nano", seed: 8, words });
     for (const f of FILES) expect(sha(path.join(a.dir, f))).toBe(sha(path.join(b.dir, f)));
     expect(sha(path.join(a.dir, "model.safetensors"))).not.toBe(sha(path.join(c.dir, "model.safetensors")));
@@ -25,6 +29,12 @@ describe("initRandomT5", () => {
     expect(ca.contentHash).not.toBe(cc.contentHash);
     ca.close();
     cc.close();
+  });
+
+  it("worker threads produce the same bytes as the in-process path", async () => {
+    const a = await initRandomT5(path.join(tmp, "w0"), { preset: "t5-micro", seed: 9, words, workers: 0 });
+    const b = await initRandomT5(path.join(tmp, "w2"), { preset: "t5-micro", seed: 9, words, workers: 2 });
+    expect(sha(path.join(b.dir, "model.safetensors"))).toBe(sha(path.join(a.dir, "model.safetensors")));
   });
 
   it("writes a checkpoint that validates, with the preset's shapes and HF's init scales", async () => {

@@ -54,6 +54,8 @@ export interface InitRandomT5Options {
   dtype?: Extract<Dtype, "F32" | "F16" | "BF16">;
   /** Worker threads generating tensors; default: none below 50M parameters, else cores - 1 (max 8). */
   workers?: number;
+  /** Called as each tensor is handed to the writer (parameters done so far, total). */
+  onProgress?: (p: { done: number; total: number }) => void;
 }
 
 export interface InitRandomT5Result {
@@ -64,7 +66,7 @@ export interface InitRandomT5Result {
   tokenizerSize: number;
 }
 
-/** The std _init_weights uses for a tensor name (0 for layer norms, which are constant). */
+/** The std _init_weights uses for a tensor name, or "norm" for layer norms (constant initializer_factor). */
 function initStd(name: string, c: T5Config): number | "norm" {
   const f = c.initializer_factor;
   if (name.endsWith("layer_norm.weight")) return "norm";
@@ -110,9 +112,16 @@ export async function initRandomT5(dir: string, opts: InitRandomT5Options = {}):
   // With a pool, keep up to 2*workers tensors in flight ahead of the writer (bounded memory).
   const inFlight = new Map<number, Promise<Float32Array>>();
   let started = 0;
+  let done = 0;
   const produce = (i: number): Float32Array | Promise<Float32Array> => {
+    opts.onProgress?.({ done, total: parameters });
+    done += jobs[i].n;
     if (!pool) return makeTensor(jobs[i]);
-    while (started < jobs.length && started < i + 2 * workers) inFlight.set(started, pool.run(jobs[started++]));
+    while (started < jobs.length && started < i + 2 * workers) {
+      const p = pool.run(jobs[started]);
+      p.catch(() => {}); // a failure surfaces where the writer awaits it, not as an unhandled rejection
+      inFlight.set(started++, p);
+    }
     const p = inFlight.get(i)!;
     inFlight.delete(i);
     return p;

@@ -30,6 +30,11 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
+/** Whether `raw` is an object with key `key` (how formats tell an official record from an HF row). */
+export function hasKey(raw: unknown, key: string): raw is Record<string, unknown> {
+  return typeof raw === "object" && raw !== null && key in raw;
+}
+
 /** Parse with a zod schema, turning the first issue into one RecordError. */
 export function parseRecord<T extends z.ZodType>(schema: T, raw: unknown): z.output<T> {
   const r = schema.safeParse(raw);

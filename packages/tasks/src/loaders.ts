@@ -41,14 +41,15 @@ export async function loadSplit(task: string | TaskDef, dir: string, split: Spli
   const t = typeof task === "string" ? getTask(task) : task;
   if (t.source === "synthetic") throw new Error(`task "${t.name}" has no data files; generate it with syntheticTask()`);
   const { kind, files } = await resolveFiles(t, dir, split);
-  const out: Example[] = [];
+  const parts: Example[][] = [];
   for (const file of files) {
-    if (kind === "jsonl") out.push(...(await readJsonl(t, file, split)));
-    else if (kind === "tsv") out.push(...(await readTsv(t, file, split)));
-    else if (kind === "json") out.push(...(await readSquadJson(t, file, split)));
-    else out.push(...(await readParquet(t, file, split)));
+    if (kind === "jsonl") parts.push(await readJsonl(t, file, split));
+    else if (kind === "tsv") parts.push(await readTsv(t, file, split));
+    else if (kind === "json") parts.push(await readSquadJson(t, file, split));
+    else parts.push(await readParquet(t, file, split));
   }
-  return out;
+  // concat, not push(...part): spreading a few hundred thousand arguments overflows the stack.
+  return parts.length === 1 ? parts[0]! : ([] as Example[]).concat(...parts);
 }
 
 async function resolveFiles(t: TaskDef, dir: string, split: Split): Promise<{ kind: Kind; files: string[] }> {

@@ -146,7 +146,7 @@ export function squadMetrics(
   return { em: 100 * mean(em), f1: 100 * mean(f1) };
 }
 
-function checkLengths(a: readonly unknown[], b: readonly unknown[]): void {
+export function checkLengths(a: readonly unknown[], b: readonly unknown[]): void {
   if (a.length !== b.length) {
     throw new Error(`metric: ${b.length} predictions for ${a.length} examples; expected one per example`);
   }

@@ -5,7 +5,7 @@
 // punctuation, "question: Q context: C"). The same sets converted to SQuAD JSON or a Hugging Face
 // squad-style Parquet are read like SQuAD.
 import { z } from "zod";
-import { parseRecord } from "./errors.ts";
+import { hasKey, parseRecord } from "./errors.ts";
 import { squad } from "./squad.ts";
 import { padPunctuation, PY_WHITESPACE, stringJoin } from "./t5-text.ts";
 import type { TaskDef } from "./types.ts";
@@ -32,8 +32,8 @@ export const mrqa: TaskDef = {
   name: "mrqa",
   source: "mrqa",
   format(raw, opts) {
-    if (typeof raw === "object" && raw !== null && "header" in raw) return [];
-    if (typeof raw !== "object" || raw === null || !("qas" in raw)) return squad.format(raw, opts);
+    if (hasKey(raw, "header")) return [];
+    if (!hasKey(raw, "qas")) return squad.format(raw, opts);
     const line = parseRecord(lineSchema, raw);
     const qa = line.qas[0]!;
     // Deliberately not reproduced: mrqa_to_tsv.py writes the TSV with pandas' default quoting and

@@ -4,7 +4,7 @@
 // options (f1a) and exact match per question (t5/data/glue_utils.py SUPERGLUE_METRICS).
 import { z } from "zod";
 import { goldLabels } from "./classification.ts";
-import { parseRecord } from "./errors.ts";
+import { hasKey, parseRecord } from "./errors.ts";
 import { BOOL_LABELS, rawId, rawLabel, resolveLabel, UNLABELLED_TARGET } from "./labels.ts";
 import { binaryF1WithInvalid, groupExactMatch, mean } from "./metrics.ts";
 import { joinFields } from "./t5-text.ts";
@@ -72,7 +72,7 @@ export const multirc: TaskDef = {
   metrics: ["f1", "exact_match", "average"],
   primaryMetric: "average",
   format(raw) {
-    if (typeof raw === "object" && raw !== null && "passage" in raw) {
+    if (hasKey(raw, "passage")) {
       const rec = parseRecord(officialSchema, raw);
       return rec.passage.questions.flatMap((q, qi) =>
         q.answers.map((a, ai) =>

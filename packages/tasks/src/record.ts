@@ -3,9 +3,9 @@
 // sentence breaks; unlabelled queries give one example with target "<unk>". Evaluation keeps one
 // example per query (metrics.deduplicate_metric) and takes EM/F1 max over the query's answers.
 import { z } from "zod";
-import { parseRecord } from "./errors.ts";
+import { hasKey, parseRecord } from "./errors.ts";
 import { rawId, UNLABELLED_TARGET } from "./labels.ts";
-import { mean, squadMetrics } from "./metrics.ts";
+import { checkLengths, mean, squadMetrics } from "./metrics.ts";
 import { codePointSlicer, sortedUnique } from "./t5-text.ts";
 import type { Example, TaskDef } from "./types.ts";
 
@@ -59,7 +59,7 @@ export const record: TaskDef = {
   metrics: ["em", "f1", "average"],
   primaryMetric: "average",
   format(raw) {
-    if (typeof raw === "object" && raw !== null && "qas" in raw) {
+    if (hasKey(raw, "qas")) {
       const rec = parseRecord(officialSchema, raw);
       const slice = codePointSlicer(rec.passage.text);
       // TFDS _get_record_entities / _get_record_answers: sorted unique strings.
@@ -79,9 +79,7 @@ export const record: TaskDef = {
     return toExamples({ ...rec, entities: sortedUnique(rec.entities), answers: sortedUnique(rec.answers) });
   },
   score(predictions, examples) {
-    if (predictions.length !== examples.length) {
-      throw new Error(`metric: ${predictions.length} predictions for ${examples.length} examples; expected one per example`);
-    }
+    checkLengths(examples, predictions);
     // deduplicate_metric: the first example of each query stands for the query.
     const seen = new Set<string>();
     const answers: string[][] = [];

@@ -5,9 +5,9 @@
 // (postprocessors.wsc_simple + metrics.accuracy).
 import { z } from "zod";
 import { goldLabels } from "./classification.ts";
-import { parseRecord, RecordError } from "./errors.ts";
+import { hasKey, parseRecord, RecordError } from "./errors.ts";
 import { BOOL_LABELS, rawId, rawLabel, resolveLabel } from "./labels.ts";
-import { accuracy } from "./metrics.ts";
+import { accuracy, checkLengths } from "./metrics.ts";
 import type { TaskDef } from "./types.ts";
 
 const spans = {
@@ -112,7 +112,7 @@ export const wsc: TaskDef = {
   primaryMetric: "accuracy",
   format(raw, opts) {
     let rec: WscSpans & { idx: string | number; label?: boolean | number | string | null };
-    if (typeof raw === "object" && raw !== null && "target" in raw) {
+    if (hasKey(raw, "target")) {
       const o = parseRecord(officialSchema, raw);
       rec = { idx: o.idx, text: o.text, label: o.label, ...o.target };
     } else {
@@ -124,9 +124,7 @@ export const wsc: TaskDef = {
     return [{ id: String(rec.idx), input: wscInput(fixed), target: fixed.span1_text, ...(label !== undefined && { label }) }];
   },
   score(predictions, examples) {
-    if (predictions.length !== examples.length) {
-      throw new Error(`metric: ${predictions.length} predictions for ${examples.length} examples; expected one per example`);
-    }
+    checkLengths(examples, predictions);
     const golds = goldLabels(examples);
     const predicted = examples.map((e, i) => (predictsReferent(predictions[i]!, e.target) ? "True" : "False"));
     return { accuracy: accuracy(golds, predicted) };

@@ -188,6 +188,17 @@ describe("compressed and directory layouts", () => {
   });
 });
 
+describe("large splits", () => {
+  it("loads a QQP-sized split (more examples than a spread call can take)", async () => {
+    const n = 150_000; // V8 overflows from ~125k spread arguments
+    const rows = Array.from({ length: n }, (_, i) => `w${i % 7} \t${i % 2}`).join("\n");
+    const dir = await dirWith("sst2-big", { "train.tsv": `sentence\tlabel\n${rows}\n` });
+    const ex = await loadSplit("sst2", dir, "train");
+    expect(ex.length).toBe(n);
+    expect(ex[n - 1]).toEqual({ id: String(n - 1), input: `sentence: w${(n - 1) % 7} `, target: "positive", label: "positive" });
+  });
+});
+
 describe("errors name the file, the line and the field", () => {
   it("JSONL: missing field, wrong type, bad label, invalid JSON", async () => {
     const dir = await dirWith("rte-bad", {

@@ -17,6 +17,11 @@ export interface EngineLike {
   readonly checkpointId: string;
   embeddings(): Float32Array;
   promptStep(batch: Batch, prompt: Float32Array, promptLen: number): Promise<{ loss: number; gradPrompt: Float32Array }>;
+  /**
+   * Optional: use these weights in greedy/score from now on (model tuning evaluates the tuned
+   * model through it). Without it, model-tuning trials are selected by dev loss.
+   */
+  setWeights?(weights: Map<string, Float32Array>): Promise<void>;
   modelStep(batch: Batch, weights?: Map<string, Float32Array>): Promise<{ loss: number; grads: Map<string, Float32Array> }>;
   score(batch: Batch, prompt?: PromptArg): Promise<Float32Array>;
   greedy(

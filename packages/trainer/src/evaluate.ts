@@ -33,10 +33,19 @@ export function decodePrediction(tok: TokenizerLike, ids: number[]): string {
   return tok.decode(cut >= 0 ? ids.slice(0, cut) : ids, { skipSpecialTokens: true }).trim();
 }
 
+/** Thrown between evaluation batches when the trial's AbortSignal fired (runTrial then checkpoints). */
+export class EvaluationAborted extends Error {
+  override name = "EvaluationAborted";
+}
+const checkAbort = (signal?: AbortSignal) => {
+  if (signal?.aborted) throw new EvaluationAborted("evaluation aborted");
+};
+
 /** Greedy predictions (strings) for the whole dev set with one prompt (or none). */
-export async function predictGreedy(engine: EngineLike, dev: DevSet, prompt?: PromptArg): Promise<string[]> {
+export async function predictGreedy(engine: EngineLike, dev: DevSet, prompt?: PromptArg, signal?: AbortSignal): Promise<string[]> {
   const out: string[] = [];
   for (const { examples } of evalBatches(dev.encoded, dev.batchSize)) {
+    checkAbort(signal);
     const b = buildBatch(examples);
     const ids = await engine.greedy(b, dev.maxNewTokens, prompt);
     for (const seq of ids) out.push(decodePrediction(dev.tokenizer, seq));
@@ -45,13 +54,14 @@ export async function predictGreedy(engine: EngineLike, dev: DevSet, prompt?: Pr
 }
 
 /** Rank classification: for each example, the label string with the highest sum log p(label). */
-export async function predictRank(engine: EngineLike, dev: DevSet, prompt?: PromptArg): Promise<string[]> {
+export async function predictRank(engine: EngineLike, dev: DevSet, prompt?: PromptArg, signal?: AbortSignal): Promise<string[]> {
   const labels = dev.task.labels;
   if (!labels || labels.length === 0) throw new Error(`rank classification: task ${dev.task.name} has no label strings`);
   const labelEnc = labels.map((l) => encodeExample(dev.tokenizer, { input: "", target: l }, dev.limits).target);
   const out: string[] = [];
   const perBatch = Math.max(1, Math.floor(dev.batchSize / labels.length));
   for (const { examples } of evalBatches(dev.encoded, perBatch)) {
+    checkAbort(signal);
     const rows = examples.flatMap((e) => labelEnc.map((target) => ({ input: e.input, target })));
     const scores = await engine.score(buildBatch(rows), prompt);
     examples.forEach((_, i) => {
@@ -63,7 +73,7 @@ export async function predictRank(engine: EngineLike, dev: DevSet, prompt?: Prom
   return out;
 }
 
-export async function evaluateDev(engine: EngineLike, dev: DevSet, mode: "greedy" | "rank", prompt?: PromptArg): Promise<Record<string, number>> {
-  const preds = mode === "rank" ? await predictRank(engine, dev, prompt) : await predictGreedy(engine, dev, prompt);
+export async function evaluateDev(engine: EngineLike, dev: DevSet, mode: "greedy" | "rank", prompt?: PromptArg, signal?: AbortSignal): Promise<Record<string, number>> {
+  const preds = mode === "rank" ? await predictRank(engine, dev, prompt, signal) : await predictGreedy(engine, dev, prompt, signal);
   return dev.task.score(preds, dev.examples);
 }

@@ -6,7 +6,7 @@ export { encodeExample, buildBatch, EpochSampler, evalBatches, type TextExample,
 export { serializeTrainState, deserializeTrainState, TRAIN_STATE_FORMAT_VERSION, type TrainState, type BestSoFar, type TrainMethod } from "./train-state.ts";
 export { TrialSpecSchema, parseTrialSpec, learningRate, type TrialSpec, type ResolvedTrialSpec } from "./trial-spec.ts";
 export { runTrial, type RunTrialDeps, type TrialResult, type TrialStore, type TrialSink, type TrialProgress, type WeightSource } from "./run-trial.ts";
-export { makeDevSet, evaluateDev, predictGreedy, predictRank, decodePrediction, type DevSet } from "./evaluate.ts";
+export { makeDevSet, evaluateDev, predictGreedy, predictRank, decodePrediction, EvaluationAborted, type DevSet } from "./evaluate.ts";
 export { evaluateEnsemble, majorityVote, type EnsembleResult } from "./ensemble.ts";
 export { nearestNeighbours, type Neighbour } from "./neighbours.ts";
 export { exportPeftAdapter, importPeftAdapter, PeftPromptConfigSchema, type PeftPromptConfig, type ExportPeftArgs } from "./export-peft.ts";

@@ -19,7 +19,7 @@ describe("nearestNeighbours", () => {
       expect(list.length).toBe(5);
       expect(list[0].id).toBe(ids[i]);
       expect(list[0].similarity).toBeCloseTo(1, 6);
-      expect(list[0].token).toBe(tok.decode([ids[i]]));
+      expect(list[0].token).toBe(tok.idToPiece(ids[i]));
       for (let k = 1; k < 5; k++) expect(list[k].similarity).toBeLessThanOrEqual(list[k - 1].similarity);
     });
   });

@@ -8,7 +8,8 @@ export interface Neighbour {
   similarity: number;
 }
 
-/** Top-k neighbours per prompt position ([P][k]), most similar first; ties by lower id. */
+/** Top-k neighbours per prompt position ([P][k]), most similar first; ties by lower id. Tokens are
+ *  SentencePiece pieces when the tokenizer has idToPiece (the paper's tables show pieces). */
 export function nearestNeighbours(promptArg: { data: Float32Array; len: number }, embeddings: Float32Array, k: number, tokenizer?: TokenizerLike): Neighbour[][] {
   const { data: prompt, len: P } = promptArg;
   const d = prompt.length / P;
@@ -45,7 +46,7 @@ export function nearestNeighbours(promptArg: { data: Float32Array; len: number }
       top.splice(i, 0, v);
       if (top.length > kk) top.pop();
     }
-    out.push(top.map((id) => ({ id, token: tokenizer ? tokenizer.decode([id]) : String(id), similarity: sims[id] })));
+    out.push(top.map((id) => ({ id, token: tokenizer ? (tokenizer.idToPiece?.(id) ?? tokenizer.decode([id])) : String(id), similarity: sims[id] })));
   }
   return out;
 }

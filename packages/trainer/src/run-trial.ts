@@ -7,9 +7,9 @@
 // so `store.latest()` resumes bit-identically. Non-finite loss fails the trial with its step; an
 // abort checkpoints and returns "cancelled".
 import { Adafactor } from "./adafactor.ts";
-import { buildBatch, encodeExample, EpochSampler, type EncodedExample } from "./batching.ts";
+import { buildBatch, encodeExample, EpochSampler, evalBatches, type EncodedExample } from "./batching.ts";
 import type { EngineLike } from "./engine-like.ts";
-import { evaluateDev, makeDevSet } from "./evaluate.ts";
+import { evaluateDev, EvaluationAborted, makeDevSet, type DevSet } from "./evaluate.ts";
 import { checkModelTuningFits } from "./memory.ts";
 import { initPrompt } from "./prompt-init.ts";
 import { Rng } from "./rng.ts";
@@ -57,6 +57,9 @@ export interface RunTrialDeps {
   onProgress?(p: TrialProgress): void;
 }
 
+/** The selection metric of model tuning on an engine without setWeights (lower is better). */
+export const DEV_LOSS = "dev_loss";
+
 export type TrialResult =
   | { state: "completed"; step: number; best: BestSoFar | null; stoppedEarly: boolean; lastLoss: number }
   | { state: "failed"; step: number; reason: string; best: BestSoFar | null }
@@ -65,7 +68,8 @@ export type TrialResult =
 /** The parameters being trained, behind one interface for both methods. */
 interface Trainable {
   step(batch: ReturnType<typeof buildBatch>): Promise<{ loss: number; finite: boolean }>;
-  promptArg(): { data: Float32Array; len: number } | undefined;
+  /** dev metrics with the CURRENT parameters */
+  evaluate(dev: DevSet, mode: "greedy" | "rank", signal?: AbortSignal): Promise<Record<string, number>>;
   snapshot(): Pick<TrainState, "prompt" | "weights">;
 }
 
@@ -82,9 +86,22 @@ function promptTrainable(engine: EngineLike, opt: Adafactor, prompt: Float32Arra
       opt.step("prompt", prompt, gradPrompt, [len, d]);
       return { loss, finite: true };
     },
-    promptArg: () => ({ data: prompt, len }),
+    evaluate: (dev, mode, signal) => evaluateDev(engine, dev, mode, { data: prompt, len }, signal),
     snapshot: () => ({ prompt: { len, dModel: d, data: prompt.slice() } }),
   };
+}
+
+/** Token-weighted mean loss of the dev set under `weights` (model tuning without setWeights). */
+async function devLoss(engine: EngineLike, dev: DevSet, weights: Map<string, Float32Array>): Promise<number> {
+  let sum = 0;
+  let tokens = 0;
+  for (const { examples } of evalBatches(dev.encoded, dev.batchSize)) {
+    const b = buildBatch(examples);
+    const n = b.labels.reduce((c, l) => c + (l === -100 ? 0 : 1), 0);
+    sum += (await engine.modelStep(b, weights)).loss * n;
+    tokens += n;
+  }
+  return sum / Math.max(tokens, 1);
 }
 
 function modelTrainable(engine: EngineLike, opt: Adafactor, weights: Record<string, { shape: number[]; data: Float32Array }>): Trainable {
@@ -102,13 +119,41 @@ function modelTrainable(engine: EngineLike, opt: Adafactor, weights: Record<stri
       }
       return { loss, finite: true };
     },
-    promptArg: () => undefined,
+    async evaluate(dev, mode, signal) {
+      // greedy/score run graphs with the checkpoint's weights baked in; an engine that can swap
+      // them (setWeights) is evaluated on the tuned weights with the task metrics, any other one
+      // on the dev loss of the tuned weights (modelStep takes them as inputs).
+      if (engine.setWeights) {
+        await engine.setWeights(asMap());
+        return evaluateDev(engine, dev, mode, undefined, signal);
+      }
+      return { [DEV_LOSS]: await devLoss(engine, dev, asMap()) };
+    },
     snapshot: () => ({ weights: Object.fromEntries(Object.entries(weights).map(([k, v]) => [k, { shape: [...v.shape], data: v.data.slice() }])) }),
   };
 }
 
-function trialKey(spec: ResolvedTrialSpec): string {
+/** The identity a TrainState carries (`trialKey`): a checkpoint of another trial is refused. */
+export function trialKey(spec: ResolvedTrialSpec): string {
   return `${spec.trial_id}|${spec.method}|${spec.prompt_length}|${spec.init}|${spec.seed}`;
+}
+
+/**
+ * Best-so-far and patience bookkeeping after one dev evaluation (shared by runTrial and packed
+ * training, so both select and stop identically): `improved` means the state is the new best.
+ */
+export function judgeEvaluation(
+  prev: { best: BestSoFar | null; evalsWithoutImprovement: number },
+  e: { step: number; metrics: Record<string, number>; metric: string; higherIsBetter: boolean; patience?: number; taskName: string },
+): { best: BestSoFar | null; evalsWithoutImprovement: number; improved: boolean; stop: boolean } {
+  const score = e.metrics[e.metric];
+  if (score === undefined) throw new Error(`runTrial: task ${e.taskName} metrics lack the selection metric '${e.metric}' (got ${Object.keys(e.metrics).join(", ")})`);
+  const { best } = prev;
+  if (best === null || (e.higherIsBetter ? score > best.score : score < best.score)) {
+    return { best: { step: e.step, metric: e.metric, score, metrics: e.metrics }, evalsWithoutImprovement: 0, improved: true, stop: false };
+  }
+  const n = prev.evalsWithoutImprovement + 1;
+  return { best, evalsWithoutImprovement: n, improved: false, stop: e.patience !== undefined && n >= e.patience };
 }
 
 export async function runTrial(rawSpec: TrialSpec, deps: RunTrialDeps): Promise<TrialResult> {
@@ -118,11 +163,14 @@ export async function runTrial(rawSpec: TrialSpec, deps: RunTrialDeps): Promise<
   const d = engine.config.d_model;
   const vocab = engine.config.vocab_size;
   const limits = { maxInputLength: spec.max_input_length, maxTargetLength: spec.max_target_length };
+  if (deps.data.train.length === 0) throw new Error(`runTrial: task ${spec.task} has no training examples`);
+  if (deps.data.dev.length === 0) throw new Error(`runTrial: task ${spec.task} has no dev examples (evaluation and best-checkpoint selection need them)`);
   const train: EncodedExample[] = deps.data.train.map((e) => encodeExample(tokenizer, e, limits));
   const devExamples = spec.max_dev_examples ? deps.data.dev.slice(0, spec.max_dev_examples) : deps.data.dev;
   const dev = makeDevSet({ examples: devExamples, tokenizer, task, limits, batchSize: spec.eval_batch_size, maxNewTokens: spec.max_decode_length });
   const lr = learningRate(spec);
-  const metric = spec.early_stopping_metric ?? task.primaryMetric;
+  const metric = spec.method === "model_tuning" && !engine.setWeights ? DEV_LOSS : (spec.early_stopping_metric ?? task.primaryMetric);
+  const higherIsBetter = metric !== DEV_LOSS;
 
   // ---- state: resume or fresh ------------------------------------------------------------
   const key = trialKey(spec);
@@ -136,6 +184,7 @@ export async function runTrial(rawSpec: TrialSpec, deps: RunTrialDeps): Promise<
   let best: BestSoFar | null;
   let evalsWithoutImprovement: number;
   let sampler: EpochSampler;
+  let pendingEval = resumed?.pendingEval ?? false;
   if (resumed) {
     rng = Rng.fromState(resumed.rng);
     opt = Adafactor.fromState(resumed.optimizer);
@@ -187,6 +236,7 @@ export async function runTrial(rawSpec: TrialSpec, deps: RunTrialDeps): Promise<
     rng: rng.state(),
     best,
     evalsWithoutImprovement,
+    ...(pendingEval ? { pendingEval } : {}),
     trialKey: key,
   });
 
@@ -196,9 +246,46 @@ export async function runTrial(rawSpec: TrialSpec, deps: RunTrialDeps): Promise<
     if (rows.length) await deps.sink.steps(rows);
     rows = [];
   };
+  /** Evaluation, best/early stopping and checkpointing after a completed step; a result ends the trial. */
+  const afterStep = async (): Promise<TrialResult | null> => {
+    let stop = false;
+    if (pendingEval || step % spec.eval_every === 0 || step === spec.steps) {
+      let metrics: Record<string, number>;
+      try {
+        metrics = await trainable.evaluate(dev, spec.eval_mode, deps.signal);
+      } catch (e) {
+        if (!(e instanceof EvaluationAborted)) throw e;
+        // the step is done, its evaluation is not: the resumed trial runs it first (pendingEval)
+        pendingEval = true;
+        await flush();
+        await deps.store.save(snapshot(), { best: false });
+        return { state: "cancelled", step, best };
+      }
+      pendingEval = false;
+      await deps.sink.evaluation({ split: "dev", step, metrics });
+      const j = judgeEvaluation({ best, evalsWithoutImprovement }, { step, metrics, metric, higherIsBetter, patience: spec.patience, taskName: task.name });
+      best = j.best;
+      evalsWithoutImprovement = j.evalsWithoutImprovement;
+      stop = j.stop;
+      if (j.improved) {
+        await flush();
+        await deps.store.save(snapshot(), { best: true });
+      }
+    }
+    if (step % spec.checkpoint_every === 0 || stop || step === spec.steps) {
+      await flush();
+      await deps.store.save(snapshot(), { best: false });
+    }
+    return stop ? { state: "completed", step, best, stoppedEarly: true, lastLoss } : null;
+  };
+
+  let lastLoss = NaN;
+  if (pendingEval) {
+    const r = await afterStep();
+    if (r) return r;
+  }
   const started = performance.now();
   const startStep = step;
-  let lastLoss = NaN;
   while (step < spec.steps) {
     if (deps.signal?.aborted) {
       await flush();
@@ -221,27 +308,8 @@ export async function runTrial(rawSpec: TrialSpec, deps: RunTrialDeps): Promise<
     deps.onProgress?.({ step, total: spec.steps, loss, examplesPerSec: stepsPerSec * spec.batch_size, etaSeconds: (spec.steps - step) / stepsPerSec });
     if (step % spec.log_every === 0) await flush();
 
-    let stop = false;
-    if (step % spec.eval_every === 0 || step === spec.steps) {
-      const metrics = await evaluateDev(engine, dev, spec.eval_mode, trainable.promptArg());
-      await deps.sink.evaluation({ split: "dev", step, metrics });
-      const score = metrics[metric];
-      if (score === undefined) throw new Error(`runTrial: task ${task.name} metrics lack the selection metric '${metric}' (got ${Object.keys(metrics).join(", ")})`);
-      if (best === null || score > best.score) {
-        best = { step, metric, score, metrics };
-        evalsWithoutImprovement = 0;
-        await flush();
-        await deps.store.save(snapshot(), { best: true });
-      } else {
-        evalsWithoutImprovement += 1;
-        if (spec.patience !== undefined && evalsWithoutImprovement >= spec.patience) stop = true;
-      }
-    }
-    if (step % spec.checkpoint_every === 0 || stop || step === spec.steps) {
-      await flush();
-      await deps.store.save(snapshot(), { best: false });
-    }
-    if (stop) return { state: "completed", step, best, stoppedEarly: true, lastLoss };
+    const r = await afterStep();
+    if (r) return r;
   }
   await flush();
   return { state: "completed", step, best, stoppedEarly: false, lastLoss };

@@ -4,6 +4,8 @@ export interface TokenizerLike {
   /** SentencePiece ids of `text` WITHOUT the trailing `</s>`. */
   encode(text: string, opts?: { addEos?: boolean }): number[];
   decode(ids: number[], opts?: { skipSpecialTokens?: boolean }): string;
+  /** the SentencePiece piece of an id (e.g. "▁the"); nearest-neighbour tables prefer it to decode */
+  idToPiece?(id: number): string | undefined;
   readonly eosId?: number;
   readonly padId?: number;
 }

@@ -36,6 +36,8 @@ export interface TrainState {
   rng: RngState;
   best: BestSoFar | null;
   evalsWithoutImprovement: number;
+  /** set when the trial was cancelled during the evaluation of `step`: the resumed trial runs it first */
+  pendingEval?: boolean;
   /** identity of the trial the state belongs to (refuses resuming a different trial's state) */
   trialKey: string;
 }

@@ -20,3 +20,13 @@ import { command as cancelCommand } from "./cancel.ts";
 import { command as retryCommand } from "./retry.ts";
 import { command as benchOrchestratorCommand } from "./bench-orchestrator.ts";
 commands.push(submitCommand, workerCommand, cancelCommand, retryCommand, benchOrchestratorCommand);
+
+import { command as dashboardCommand } from "./dashboard.ts";
+commands.push(dashboardCommand);
+
+import { command as checkParityCommand } from "./check-parity.ts";
+import { command as benchEngineCommand } from "./bench-engine.ts";
+commands.push(checkParityCommand, benchEngineCommand);
+
+import { command as dbMigrateCommand } from "./db-migrate.ts";
+commands.push(dbMigrateCommand);

@@ -32,7 +32,14 @@ export const command: Command = {
     const started = performance.now();
     let r;
     try {
-      r = await initRandomT5(dir, { preset, seed: Number(seedText), words, dtype: dtype as (typeof DTYPES)[number] });
+      let shown = 0; // progress on stderr in 10% steps, for the multi-GB presets
+      const onProgress = ({ done, total }: { done: number; total: number }) => {
+        if (total >= 1e9 && done / total >= shown + 0.1) {
+          shown = Math.floor((done / total) * 10) / 10;
+          io.err(`  ${Math.round(shown * 100)}% of ${(total / 1e9).toFixed(2)}B parameters`);
+        }
+      };
+      r = await initRandomT5(dir, { preset, seed: Number(seedText), words, dtype: dtype as (typeof DTYPES)[number], onProgress });
     } catch (e) {
       throw new CliError((e as Error).message);
     }

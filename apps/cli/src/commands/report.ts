@@ -2,6 +2,7 @@
 import path from "node:path";
 import { reportFromDatabase } from "@ptune/report";
 import { CliError, type Command } from "../command.ts";
+import { openSession } from "../database.ts";
 
 export const command: Command = {
   name: "report",
@@ -12,14 +13,16 @@ export const command: Command = {
   async run({ positionals, values }, io) {
     const [sweep, ...extra] = positionals;
     if (!sweep || extra.length) throw new CliError(`expected one sweep name or id\nusage: ${this.usage}`, 2);
-    const databaseUrl = process.env.DATABASE_URL;
-    if (!databaseUrl) throw new CliError("environment variable DATABASE_URL is not set (the report reads the results database); e.g. export DATABASE_URL=postgresql://postgres@127.0.0.1:5432/ptune");
     const outDir = path.resolve((values.out as string | undefined) ?? path.join("reports", sweep.replace(/[^A-Za-z0-9._-]+/g, "-")));
+    // DATABASE_URL when set; otherwise local mode's embedded PostgreSQL (./.ptune/pg).
+    const session = await openSession({ local: true });
     let r;
     try {
-      r = await reportFromDatabase({ db: databaseUrl, sweep, task: values.task as string | undefined, outDir, png: !values["no-png"] });
+      r = await reportFromDatabase({ db: session.db, sweep, task: values.task as string | undefined, outDir, png: !values["no-png"] });
     } catch (e) {
       throw new CliError((e as Error).message);
+    } finally {
+      await session.close();
     }
     if (io.json) {
       io.out(JSON.stringify({ ok: true, sweep: r.sweep, outDir, report: path.join(outDir, "report.md"), figures: r.figures, missing: r.missing, files: r.files.map((f) => f.path) }));

@@ -3,14 +3,18 @@ import { openSession } from "../database.ts";
 import type { Command, Io } from "../command.ts";
 import { progressLines, table, bar } from "../render.ts";
 
-async function snapshot(db: Db, sweep: string | undefined) {
-  if (!sweep) return { sweeps: await listSweeps(db) };
+type Snapshot =
+  | { kind: "all"; sweeps: Awaited<ReturnType<typeof listSweeps>> }
+  | ({ kind: "sweep"; running: Awaited<ReturnType<typeof runningProgress>> } & Awaited<ReturnType<typeof sweepStatus>>);
+
+async function snapshot(db: Db, sweep: string | undefined): Promise<Snapshot> {
+  if (!sweep) return { kind: "all", sweeps: await listSweeps(db) };
   const status = await sweepStatus(db, sweep);
-  return { ...status, running: await runningProgress(db, sweep) };
+  return { kind: "sweep", ...status, running: await runningProgress(db, sweep) };
 }
 
-function print(io: Io, snap: Awaited<ReturnType<typeof snapshot>>) {
-  if ("sweeps" in snap) {
+function print(io: Io, snap: Snapshot) {
+  if (snap.kind === "all") {
     if (!snap.sweeps.length) return io.out("no sweeps yet: ptune submit <sweep.yaml>");
     io.out(table(["id", "sweep", "state", "trials", ...TRIAL_STATES], snap.sweeps.map((s) => [s.id, s.name, s.state, s.trials, ...TRIAL_STATES.map((k) => s.counts[k])])));
     return;
@@ -44,7 +48,7 @@ export const command: Command = {
           if (values.watch && process.stdout.isTTY) process.stdout.write("\x1b[2J\x1b[H");
           print(io, snap);
         }
-        const open = "totals" in snap && (snap.totals.queued > 0 || snap.totals.running > 0);
+        const open = snap.kind === "sweep" && (snap.totals.queued > 0 || snap.totals.running > 0);
         if (!values.watch || !open) return 0;
         await new Promise((r) => setTimeout(r, every));
       }

@@ -12,7 +12,7 @@ const int = (v: unknown, name: string, dflt: number) => {
 export const command: Command = {
   name: "worker",
   summary: "run a worker daemon that trains the queued trials of the given model sizes",
-  usage: "ptune worker --sizes <model,...> [--device cpu|cuda] [--concurrency N] [--id NAME] [--local] [--lock-ms N] [--stalled-ms N]",
+  usage: "ptune worker --sizes <model,...> [--device cpu|cuda] [--concurrency N] [--id NAME] [--local] [--threads N] [--lock-ms N] [--stalled-ms N]",
   example: "ptune worker --sizes t5-small,t5-base --device cuda --concurrency 1",
   options: {
     sizes: { type: "string" },
@@ -20,6 +20,7 @@ export const command: Command = {
     concurrency: { type: "string" },
     id: { type: "string" },
     local: { type: "boolean" },
+    threads: { type: "string" },
     "lock-ms": { type: "string" },
     "stalled-ms": { type: "string" },
   },
@@ -38,6 +39,7 @@ export const command: Command = {
         concurrency: int(values.concurrency, "concurrency", 1),
         workerId: values.id as string | undefined,
         local: Boolean(values.local),
+        threads: values.threads === undefined ? undefined : int(values.threads, "threads", 1),
         lockDuration: int(values["lock-ms"], "lock-ms", 10_000),
         stalledInterval: int(values["stalled-ms"], "stalled-ms", 5_000),
         signals: true,

@@ -44,6 +44,7 @@ const SCRIPT = `
       Object.keys(d.parts).forEach(function(id){var el=document.getElementById(id);if(el&&el.innerHTML!==d.parts[id])el.innerHTML=d.parts[id];});
       if(live)live.textContent='live · updated '+new Date().toLocaleTimeString();
     });
+    es.addEventListener('failure',function(e){if(live)live.textContent='database error: '+JSON.parse(e.data).error;});
     es.onerror=function(){if(live)live.textContent='reconnecting…';};
   }
   window.ptuneAction=function(url,what){

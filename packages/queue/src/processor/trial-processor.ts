@@ -16,6 +16,7 @@ export interface SandboxedTrialJob {
   id?: string;
   data: TrialJobData;
   attemptsMade: number;
+  opts: { attempts?: number };
   updateProgress(p: object): Promise<void>;
   log(row: string): void | Promise<void>;
 }
@@ -72,8 +73,18 @@ export async function processTrialJob(
     return { ...common, outcome: result.state, metrics: result.best?.metrics };
   } catch (e) {
     if (rt.isStaleAttempt(e)) {
+      // The DB refused a write: either the sweep was cancelled (before our poll noticed) or a
+      // newer attempt owns the trial. Either way this run ends quietly.
+      if ((await rt.trialState(trialId).catch(() => null)) === "cancelled") return { ...base, attempt: claimed.attempt, outcome: "cancelled" };
       void job.log(`attempt ${claimed.attempt} is stale: a newer attempt owns trial ${trialId}`);
       return { ...base, attempt: claimed.attempt, outcome: "stale" };
+    }
+    // An exception (not a trainer-reported failure): BullMQ retries it with backoff while
+    // attempts remain (the next claim supersedes this attempt); the last one records the
+    // failure in the DB so `ptune status` / `ptune retry --failed` see it.
+    if (!(e instanceof UnrecoverableError) && job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+      const reason = e instanceof Error ? e.message : String(e);
+      await claimed.finish({ state: "failed", reason, best: null }).catch(() => undefined);
     }
     throw e;
   } finally {

@@ -99,6 +99,12 @@ describe("checkpoint layouts", () => {
     weightMap["shared.weight"] = "model-00003-of-00002.safetensors";
     writeFileSync(path.join(dir, "model.safetensors.index.json"), JSON.stringify({ weight_map: weightMap }));
     expect(() => openCheckpoint(dir)).toThrow(/weight_map\['shared.weight'\] names 'model-00003-of-00002.safetensors', which does not exist/);
+    const other = shards[0].some((e) => e.name === "shared.weight") ? "model-00002-of-00002.safetensors" : "model-00001-of-00002.safetensors";
+    weightMap["shared.weight"] = other; // listed there but not in that shard
+    writeFileSync(path.join(dir, "model.safetensors.index.json"), JSON.stringify({ weight_map: weightMap }));
+    expect(() => openCheckpoint(dir)).toThrow(`${path.join(dir, other)}: missing tensor 'shared.weight' (listed there by model.safetensors.index.json)`);
+    writeFileSync(path.join(dir, "model.safetensors.index.json"), JSON.stringify({ metadata: {} }));
+    expect(() => openCheckpoint(dir)).toThrow(/model.safetensors.index.json: field 'weight_map' must map tensor names to file names/);
   });
 
   it("F16 and BF16 checkpoints are converted to float32", async () => {
@@ -149,6 +155,13 @@ describe("malformed checkpoints fail with one clear message", () => {
       delete c.is_gated_act;
     });
     expect(() => openCheckpoint(dir)).toThrow(/missing tensor 'encoder.block.0.layer.1.DenseReluDense.wi.weight'/);
+  });
+
+  it("more blocks in the weights than the config declares", async () => {
+    const dir = await makeDir("v1_1", entries(fixtureTensors("v1_1")), (c) => {
+      c.num_decoder_layers = 2;
+    });
+    expect(() => openCheckpoint(dir)).toThrow(/tensor 'decoder\.block\.2\.[^']+' belongs to decoder block 2, but config.json has num_decoder_layers = 2/);
   });
 
   it("integer dtype for a weight", async () => {

@@ -125,6 +125,14 @@ function build(dir: string, config: T5Config, files: SafetensorsFile[], table: M
       throw new CheckpointError(`${loc.file.path}: tensor '${loc.name}' has dtype ${loc.info.dtype}, expected F32, F16, BF16 or F64`);
     }
   }
+  // More blocks in the weights than config.json declares means the config is wrong for them.
+  for (const [name, loc] of table) {
+    const m = /^(encoder|decoder)\.block\.(\d+)\./.exec(name);
+    const key = m?.[1] === "encoder" ? "num_layers" : "num_decoder_layers";
+    if (m && Number(m[2]) >= config[key]) {
+      throw new CheckpointError(`${loc.file.path}: tensor '${name}' belongs to ${m[1]} block ${m[2]}, but config.json has ${key} = ${config[key]}`);
+    }
+  }
   const names = expected.map((e) => e.name);
   let hash: string | undefined;
   let closed = false;

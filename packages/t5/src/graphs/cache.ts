@@ -80,27 +80,13 @@ export function ensureWeightsFile(ckpt: Checkpoint, dir: string, dtype: FloatDTy
   return index;
 }
 
-/** Frozen weights: initializers pointing into the weights file (created only for weights a graph uses). */
-export const weightsAsInitializers =
-  (index: WeightsIndex, dtype: FloatDType = "float32"): WeightBinder =>
-  (g) => {
-    const made = new Map<string, ReturnType<typeof g.input>>();
-    return (name) => {
-      const n = index.aliases[name] ?? name;
-      let t = made.get(n);
-      if (!t) {
-        const e = index.tensors[n];
-        if (!e) throw new Error(`T5 graph: weights file has no tensor '${n}'`);
-        t = g.initializer(n, dtype, e.shape, { external: { location: index.location, offset: e.offset, length: e.length } });
-        made.set(n, t);
-      }
-      return t;
-    };
-  };
-
-/** Weights as graph inputs (model tuning), one input per stored tensor; aliases resolve first. */
-export const weightsAsInputs =
-  (index: WeightsIndex, dtype: FloatDType = "float32"): WeightBinder =>
+/**
+ * Binds the weight names the model asks for to graph tensors, once per stored tensor (aliases
+ * resolve first): frozen weights become initializers pointing into the weights file; for model
+ * tuning they become graph inputs.
+ */
+export const bindWeights =
+  (index: WeightsIndex, as: "initializers" | "inputs", dtype: FloatDType = "float32"): WeightBinder =>
   (g) => {
     const made = new Map<string, ReturnType<typeof g.input>>();
     return (name) => {
@@ -109,7 +95,8 @@ export const weightsAsInputs =
       if (!t) {
         const e = index.tensors[n];
         if (!e) throw new Error(`T5 graph: the checkpoint has no tensor '${n}'`);
-        t = g.input(n, dtype, e.shape);
+        const ext = { external: { location: index.location, offset: e.offset, length: e.length } };
+        t = as === "inputs" ? g.input(n, dtype, e.shape) : g.initializer(n, dtype, e.shape, ext);
         made.set(n, t);
       }
       return t;

@@ -2,7 +2,7 @@
 // because worker threads load it directly, without the TypeScript loader, so that large presets
 // generate tensors on all cores while the in-process path uses the very same code.
 // One stream per (seed, tensor name): FNV-1a of the name mixed with the seed seeds splitmix32,
-// which seeds xoshiro128** (Blackman & Vigna); Box-Muller turns uniforms into normals.
+// which seeds xoshiro128** (Blackman & Vigna); Marsaglia's polar method turns uniforms into normals.
 
 /** FNV-1a 32-bit hash of a string. */
 export function fnv1a(s) {
@@ -35,13 +35,18 @@ export function normalStream(seed, name) {
     s3 = (s3 << 11) | (s3 >>> 21);
     return r;
   };
+  // Marsaglia's polar method: two normals per accepted pair, no trigonometry (~2x Box-Muller here).
   return (out, std) => {
     for (let i = 0; i < out.length; i += 2) {
-      const u1 = (next() + 1) / 4294967297; // (0, 1): log never sees 0
-      const u2 = next() / 4294967296;
-      const r = Math.sqrt(-2 * Math.log(u1)) * std;
-      out[i] = r * Math.cos(2 * Math.PI * u2);
-      if (i + 1 < out.length) out[i + 1] = r * Math.sin(2 * Math.PI * u2);
+      let u, v, q;
+      do {
+        u = next() / 2147483648 - 1;
+        v = next() / 2147483648 - 1;
+        q = u * u + v * v;
+      } while (q >= 1 || q === 0);
+      const f = Math.sqrt((-2 * Math.log(q)) / q) * std;
+      out[i] = u * f;
+      if (i + 1 < out.length) out[i + 1] = v * f;
     }
   };
 }

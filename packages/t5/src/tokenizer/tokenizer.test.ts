@@ -56,6 +56,7 @@ describe("T5Tokenizer on the fixture tokenizer", () => {
     expect(tok.decode(ids, { skipSpecialTokens: false })).toBe("sentinels<extra_id_0> fill</s>");
     expect(tok.decode([...tok.encode("Hello world"), -100, -100])).toBe("Hello world");
     expect(tok.decode([])).toBe("");
+    expect(tok.decode(tok.encode("a , b ! c 's"))).toBe("a , b ! c 's"); // lossless, like SentencePiece
     expect(() => tok.decode([5000])).toThrow(/cannot decode id 5000/);
   });
 });
@@ -76,6 +77,10 @@ describe("Precompiled normalizer (port of spm_precompiled) where it differs from
   ];
   it.each(cases)("%s", (_, input, want) => {
     expect(tok.normalize(input)).toBe(want);
+  });
+
+  it("WhitespaceSplit uses Rust's whitespace set (U+0085 splits)", () => {
+    expect(tok.encode("a\u0085b")).toEqual(tok.encode("a b"));
   });
 
   it("ids follow the normalized text", () => {

@@ -5,8 +5,9 @@
 // unk=2, sentinels <extra_id_0>..<extra_id_{n-1}> where <extra_id_0> is the LAST id.
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { PrecompiledNormalizer, Tokenizer } from "@huggingface/tokenizers";
+import { PrecompiledNormalizer, Tokenizer, WhitespaceSplitPreTokenizer } from "@huggingface/tokenizers";
 import { PrecompiledCharsmap } from "./precompiled.ts";
+import { tokenizerJsonFromSpiece } from "./spiece.ts";
 
 export class TokenizerError extends Error {
   override name = "TokenizerError";
@@ -24,6 +25,28 @@ function patchPrecompiled(n: NormalizerLike | null): number {
     return 1;
   }
   return (n.normalizers ?? []).reduce((s, c) => s + patchPrecompiled(c), 0);
+}
+
+// Rust's char::is_whitespace (Unicode White_Space), which tokenizers' WhitespaceSplit uses; JS \s
+// differs (it has U+FEFF, lacks U+0085), so "a\u0085b" would split differently.
+const RUST_NON_WHITESPACE = /[^\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/g;
+
+interface PreTokenizerLike { pre_tokenize_text(text: string, o?: unknown): string[]; tokenizers?: (PreTokenizerLike | null)[] }
+
+/** Makes every WhitespaceSplit (also inside Sequences) split on Rust's whitespace set. */
+function patchWhitespaceSplit(p: PreTokenizerLike | null): void {
+  if (!p) return;
+  if (p instanceof WhitespaceSplitPreTokenizer) p.pre_tokenize_text = (t: string) => t.match(RUST_NON_WHITESPACE) ?? [];
+  else for (const c of p.tokenizers ?? []) patchWhitespaceSplit(c);
+}
+
+function readConfig(cfgPath: string): Record<string, unknown> {
+  if (!existsSync(cfgPath)) return {};
+  try {
+    return JSON.parse(readFileSync(cfgPath, "utf8"));
+  } catch (e) {
+    throw new TokenizerError(`${cfgPath}: not valid JSON (${(e as Error).message})`);
+  }
 }
 
 export class T5Tokenizer {
@@ -63,6 +86,7 @@ export class T5Tokenizer {
       throw new TokenizerError(`${source}: cannot build tokenizer (${(e as Error).message})`);
     }
     patchPrecompiled(tok.normalizer as unknown as NormalizerLike | null);
+    patchWhitespaceSplit(tok.pre_tokenizer as unknown as PreTokenizerLike | null);
     return new T5Tokenizer(tok, source);
   }
 
@@ -73,21 +97,29 @@ export class T5Tokenizer {
     } catch (e) {
       throw new TokenizerError(`${file}: cannot read tokenizer.json (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
-    const cfgPath = path.join(path.dirname(file), "tokenizer_config.json");
-    let config: Record<string, unknown> = {};
-    if (existsSync(cfgPath)) {
-      try {
-        config = JSON.parse(readFileSync(cfgPath, "utf8"));
-      } catch (e) {
-        throw new TokenizerError(`${cfgPath}: not valid JSON (${(e as Error).message})`);
-      }
-    }
+    const config = readConfig(path.join(path.dirname(file), "tokenizer_config.json"));
     return T5Tokenizer.fromJson(json, config, file);
   }
 
-  /** `<modelDir>/tokenizer.json` (the layout save_pretrained writes). */
+  /** `<modelDir>/tokenizer.json` (the layout save_pretrained writes), else `<modelDir>/spiece.model`. */
   static fromDir(dir: string): T5Tokenizer {
-    return T5Tokenizer.fromFile(path.join(dir, "tokenizer.json"));
+    const json = path.join(dir, "tokenizer.json");
+    const spiece = path.join(dir, "spiece.model");
+    if (existsSync(json) || !existsSync(spiece)) return T5Tokenizer.fromFile(json);
+    return T5Tokenizer.fromSpiece(spiece);
+  }
+
+  /** From a SentencePiece model file, laid out as transformers' T5TokenizerFast (extra_ids from tokenizer_config.json, default 100). */
+  static fromSpiece(file: string): T5Tokenizer {
+    const config = readConfig(path.join(path.dirname(file), "tokenizer_config.json"));
+    const extraIds = typeof config.extra_ids === "number" ? config.extra_ids : 100;
+    let json: Record<string, unknown>;
+    try {
+      json = tokenizerJsonFromSpiece(new Uint8Array(readFileSync(file)), extraIds, file);
+    } catch (e) {
+      throw new TokenizerError(e instanceof Error && e.message.startsWith(file) ? e.message : `${file}: cannot read SentencePiece model (${(e as Error).message})`);
+    }
+    return T5Tokenizer.fromJson(json, config, file);
   }
 
   /** Token ids; `</s>` appended unless addEos is false (T5's TemplateProcessing "$A </s>"). */
@@ -106,7 +138,9 @@ export class T5Tokenizer {
     const clean = ids.filter((i) => i >= 0);
     if (clean.length === 0) return "";
     for (const i of clean) if (!Number.isInteger(i) || i >= this.vocabSize) throw new TokenizerError(`${this.source}: cannot decode id ${i} (vocab size ${this.vocabSize})`);
-    return this.tok.decode(clean, { skip_special_tokens: opts.skipSpecialTokens ?? true });
+    // No "clean up tokenization spaces" (which would turn "a , b" into "a, b"): SentencePiece's
+    // decode, which the T5 codebase uses for predictions, is lossless on normalized text.
+    return this.tok.decode(clean, { skip_special_tokens: opts.skipSpecialTokens ?? true, clean_up_tokenization_spaces: false });
   }
 
   /** Id of <extra_id_i>. */

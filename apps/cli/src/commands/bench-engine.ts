@@ -1,0 +1,70 @@
+// ptune bench engine: ms per prompt-tuning step, analytic FLOPs, achieved GFLOP/s, and a plain
+// MatMul's GFLOP/s on the same execution provider (default model: random T5-small shape).
+import { benchEngine } from "@ptune/t5";
+import { z } from "zod";
+import { CliError, type Command } from "../command.ts";
+
+const int = (flag: string, min: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `--${flag} must be an integer`)
+    .transform(Number)
+    .refine((v) => v >= min, `--${flag} must be >= ${min}`)
+    .optional();
+
+const schema = z.object({
+  batch: int("batch", 1),
+  "input-len": int("input-len", 1),
+  "target-len": int("target-len", 1),
+  "prompt-len": int("prompt-len", 1),
+  steps: int("steps", 1),
+  warmup: int("warmup", 1),
+  threads: int("threads", 1),
+  device: z.enum(["cpu", "cuda"], { message: "--device must be cpu or cuda" }).optional(),
+  dtype: z.enum(["fp32", "fp16", "bf16"], { message: "--dtype must be fp32, fp16 or bf16" }).optional(),
+  model: z.string().optional(),
+  "cache-dir": z.string().optional(),
+});
+
+export const command: Command = {
+  name: "bench engine",
+  summary: "time prompt-tuning steps of a T5 (random T5-small by default) and compare with plain MatMul GFLOP/s",
+  usage: "ptune bench engine [--batch 2] [--input-len 64] [--target-len 8] [--prompt-len 20] [--steps 10] [--warmup 3] [--device cpu|cuda] [--dtype fp32] [--threads N] [--model DIR] [--json]",
+  example: "ptune bench engine --batch 4 --input-len 128 --device cuda",
+  options: Object.fromEntries(Object.keys(schema.shape).map((k) => [k, { type: "string" as const }])),
+  async run({ values }, io) {
+    const p = schema.safeParse(values);
+    if (!p.success) throw new CliError(p.error.issues[0].message, 2);
+    const v = p.data;
+    let r;
+    try {
+      r = await benchEngine({
+        batch: v.batch,
+        inputLen: v["input-len"],
+        targetLen: v["target-len"],
+        promptLen: v["prompt-len"],
+        steps: v.steps,
+        warmup: v.warmup,
+        threads: v.threads,
+        device: v.device,
+        dtype: v.dtype,
+        modelDir: v.model,
+        cacheDir: v["cache-dir"],
+        log: io.json ? undefined : (l) => io.err(l),
+      });
+    } catch (e) {
+      throw new CliError((e as Error).message);
+    }
+    if (io.json) {
+      io.out(JSON.stringify({ ok: true, ...r }));
+      return 0;
+    }
+    const s = r.shape;
+    io.out(`model ${r.model} on ${r.device}: batch ${s.batch}, input ${s.inputLen} + prompt ${s.promptLen}, target ${s.targetLen}`);
+    io.out(`  prompt-tuning step: ${r.msPerStep.toFixed(1)} ms (median of ${r.stepsTimed}), loss ${r.loss.toFixed(4)}`);
+    io.out(`  analytic FLOPs/step: ${(r.flopsPerStep / 1e9).toFixed(2)} GFLOP -> ${r.gflopsPerSec.toFixed(1)} GFLOP/s`);
+    const m = r.matmul;
+    io.out(`  plain MatMul [${m.m}x${m.k}]x[${m.k}x${m.n}]: ${m.gflopsPerSec.toFixed(1)} GFLOP/s (${m.msPerRun.toFixed(2)} ms); step efficiency ${((100 * r.gflopsPerSec) / m.gflopsPerSec).toFixed(0)}%`);
+    return 0;
+  },
+};
