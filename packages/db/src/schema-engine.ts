@@ -88,16 +88,13 @@ export interface EngineHandle {
  */
 export async function openSchemaEngine(databaseUrl: string, schema?: { path: string; content: string }): Promise<EngineHandle> {
   const glue = await loadGlue();
-  const pg = new WholeScriptPg({ connectionString: databaseUrl, max: 2 });
+  // One connection: the engine takes Prisma's migration advisory lock (a session lock) and must
+  // release it on the same session; through a larger pool the unlock could land elsewhere.
+  const pg = new WholeScriptPg({ connectionString: databaseUrl, max: 1 });
   const factory = bindMigrationAwareSqlAdapterFactory(pg);
-  const logs: string[] = [];
   const engine = await glue.SchemaEngine.new(
     { datamodels: schema ? [[schema.path, schema.content]] : undefined },
-    (log: string) => {
-      // The engine reports progress as JSON lines; keep the last few for error messages.
-      logs.push(log);
-      if (logs.length > 20) logs.shift();
-    },
+    () => {}, // progress log lines (JSON); errors come back as rejections
     factory,
   );
   return {

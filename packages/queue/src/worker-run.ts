@@ -5,7 +5,7 @@ import { heartbeatWorker, type Db } from "@ptune/db";
 import { queueNameFor } from "@ptune/sweep";
 import { connect } from "./connect.ts";
 import type { QueueEnv } from "./env.ts";
-import { startWorker, stopOnSignals, type DaemonHeartbeat, type StartWorkerOptions, type WorkerHandle } from "./worker-daemon.ts";
+import { defaultWorkerId, startWorker, stopOnSignals, type DaemonHeartbeat, type StartWorkerOptions, type WorkerHandle } from "./worker-daemon.ts";
 
 /** Maps the daemon's heartbeat onto the `workers` table row. */
 export function dbHeartbeat(db: Db): (hb: DaemonHeartbeat) => Promise<void> {
@@ -32,14 +32,20 @@ export interface RunWorkerOptions extends Pick<StartWorkerOptions, "sizes" | "co
 /** Starts the daemon; resolves with its handle and a promise that settles once it has stopped and closed. */
 export async function runWorker(opts: RunWorkerOptions): Promise<{ handle: WorkerHandle; done: Promise<void> }> {
   const c = await connect({ local: opts.local, migrate: true, env: opts.env });
+  const heartbeat = dbHeartbeat(c.db);
+  const device = opts.device ?? c.env.PTUNE_DEVICE;
+  // Register the worker row BEFORE taking jobs: Prisma's first query compiles its WASM engine
+  // and blocks this thread ~1 s (measured; seconds on a loaded machine) — never while holding
+  // a job lock.
+  await heartbeat({ workerId: opts.workerId ?? defaultWorkerId(), sizes: opts.sizes, device, concurrency: opts.concurrency, running: [], state: "running" });
   const handle = startWorker({
     ...opts,
     backend: c.backend,
     databaseUrl: c.databaseUrl,
     queueName: queueNameFor,
-    device: opts.device ?? c.env.PTUNE_DEVICE,
+    device,
     cacheDir: c.env.PTUNE_CACHE_DIR,
-    heartbeat: dbHeartbeat(c.db),
+    heartbeat,
   });
   const uninstall = opts.signals ? stopOnSignals(handle, opts.log) : () => undefined;
   const done = handle.stopped.finally(async () => {

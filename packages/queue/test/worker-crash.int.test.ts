@@ -40,11 +40,15 @@ afterEach(async () => {
   cleanup = [];
 });
 
-/** `ptune worker` as a child process; the CLI's Redis namespace is the default one, so each test uses a unique model (queue) name. */
+/**
+ * `ptune worker` as a child process, with its default lock settings (lockDuration 10 s,
+ * stalledInterval 5 s). The CLI's Redis namespace is the default one, so each test uses a
+ * unique model (queue) name.
+ */
 function spawnWorker(databaseUrl: string, model: string, id: string): ChildProcess & { log: string[] } {
   const p = spawn(
     process.execPath,
-    [path.join(repoRoot, "apps/cli/bin/ptune.js"), "worker", "--sizes", model, "--device", "cpu", "--concurrency", "1", "--threads", "1", "--id", id, "--lock-ms", "3000", "--stalled-ms", "1500"],
+    [path.join(repoRoot, "apps/cli/bin/ptune.js"), "worker", "--sizes", model, "--device", "cpu", "--concurrency", "1", "--threads", "1", "--id", id],
     { env: { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: testRedisUrl, PTUNE_CACHE_DIR: testCacheDir }, stdio: ["ignore", "pipe", "pipe"] },
   ) as ChildProcess & { log: string[] };
   p.log = [];
@@ -57,8 +61,9 @@ function spawnWorker(databaseUrl: string, model: string, id: string): ChildProce
 const exited = (p: ChildProcess) =>
   p.exitCode !== null || p.signalCode !== null ? Promise.resolve(p.exitCode) : new Promise<number | null>((r) => p.once("exit", (code) => r(code)));
 
-function redis(): Backend {
-  const b = createBackend({ redisUrl: testRedisUrl });
+/** The CLI's namespace (default prefix), or an isolated one (the reference run: same trial id). */
+function redis(prefix?: string): Backend {
+  const b = createBackend({ redisUrl: testRedisUrl, ...(prefix ? { prefix } : {}) });
   cleanup.push(() => b.close());
   return b;
 }
@@ -88,7 +93,7 @@ it("kill -9 mid-trial: another worker resumes from the checkpoint and ends bit-i
   const model = uniq("crash").replace(/_/g, "-");
   const name = uniq("crash");
   const [a, ref] = dbs;
-  const reference = await referenceRun(ref, backend, model, name);
+  const reference = await referenceRun(ref, redis(uniq("ptunetest")), model, name);
   expect(reference.step).toBe(STEPS);
 
   const id = await submitTo(a, backend, model, name);

@@ -63,8 +63,12 @@ export interface FigureRows {
   reference?: Reference | null;
 }
 
+/** A model can sit on the log x axis only with a known, positive parameter count. */
+export const plottable = (r: { params: number }) => Number.isFinite(r.params) && r.params > 0;
+
 /** Every figure the rows support, in report order: Figure 1 per task, then Figure 3 (a), (b). */
-export function buildFigures(rows: FigureRows): CurveFigure[] {
+export function buildFigures(input: FigureRows): CurveFigure[] {
+  const rows = { ...input, scaleCurve: input.scaleCurve.filter(plottable), promptLength: input.promptLength.filter(plottable), init: input.init.filter(plottable) };
   const figures: CurveFigure[] = [];
   for (const task of tasksOf(rows.scaleCurve)) {
     const points = rows.scaleCurve.filter((r) => r.task === task).map((r) => point(r.method, r)).sort(byParams);

@@ -2,7 +2,7 @@
 // and table can be checked from its input. `writeReport` puts the files in a directory.
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { buildFigures, seriesOf, slug, type CurveFigure } from "./figures.ts";
+import { buildFigures, plottable, seriesOf, slug, type CurveFigure } from "./figures.ts";
 import { curveSpec } from "./spec.ts";
 import { specToSvg, svgToPng } from "./render-figure.ts";
 import { toCsv } from "./csv.ts";
@@ -87,8 +87,10 @@ export async function renderReport(input: ReportInput, opts: RenderOptions = {})
   for (const fig of figures) summaries.push(await renderFigure(fig, opts, files));
 
   const missing = missingLines(trials);
+  const noParams = [...new Set([...trials, ...keep(input.scaleCurve)].filter((r) => !plottable(r)).map((r) => r.model))].sort();
+  for (const m of noParams) missing.push(`model ${m}: parameter count unknown (params = 0), so it is left out of the figures (log x axis)`);
   if (trials.length === 0) missing.unshift(`sweep ${input.sweep.name} has no trials${input.task ? ` for task ${input.task}` : ""}`);
-  else if (figures.length === 0) missing.unshift("no finished trial has a dev score yet: no figure to draw");
+  else if (!trials.some((t) => t.state === FINISHED_STATE && t.best_score != null)) missing.unshift("no finished trial has a dev score yet: no figure to draw");
 
   const md: string[] = [`# ptune report: ${input.sweep.name}`, ""];
   md.push(`Sweep \`${input.sweep.name}\` (id ${input.sweep.id})${input.task ? `, task ${input.task}` : ""}. Scores are dev-set task metrics on a 0-100 scale; points are the mean ± standard deviation over seeds of each trial's best dev score (early stopping on dev, as in the paper).`, "");
@@ -110,8 +112,13 @@ export async function renderReport(input: ReportInput, opts: RenderOptions = {})
   section("scale", "Figure 1: scale curve");
   section("prompt_length", "Figure 3(a): prompt length ablation");
   section("init", "Figure 3(b): prompt initialization ablation");
-  if (!figures.some((f) => f.kind === "prompt_length")) md.push("_No prompt-length ablation: the sweep has a single prompt length per configuration._", "");
-  if (!figures.some((f) => f.kind === "init")) md.push("_No initialization ablation: the sweep has a single prompt initialization per configuration._", "");
+  const ablationNote = (kind: CurveFigure["kind"], what: string, values: unknown[]) => {
+    if (figures.some((f) => f.kind === kind)) return;
+    const n = new Set(values.filter((v) => v != null)).size;
+    md.push(n > 1 ? `_No ${what} figure yet: no two ${what}s have finished, plottable results (see above)._` : `_No ${what} ablation: the sweep has ${n ? "a single" : "no"} ${what}._`, "");
+  };
+  ablationNote("prompt_length", "prompt length", trials.map((t) => t.prompt_length));
+  ablationNote("init", "prompt initialization", trials.map((t) => t.init));
 
   md.push("## Table 3: prompt ensembles", "");
   const lines = ensembleLines(trials, ensembles);

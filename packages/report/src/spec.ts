@@ -8,6 +8,7 @@ const paramsLabel = "datum.value >= 1e9 ? format(datum.value / 1e9, '.3~g') + 'B
 
 function logTicks(lo: number, hi: number): number[] {
   const out: number[] = [];
+  if (!(lo > 0) || !Number.isFinite(hi) || hi < lo) return out; // no log ticks without a positive range
   for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++)
     for (const m of [1, 2, 5]) if (m * 10 ** e >= lo && m * 10 ** e <= hi) out.push(m * 10 ** e);
   return out;

@@ -130,6 +130,15 @@ describe("renderReport", () => {
     expect(r.missing).toContain("model xl: 0/21 trials finished (21 queued)"); // boolq trials count
   });
 
+  it("leaves models without a parameter count off the log axis and says so", async () => {
+    const zero = <T extends { model: string; params: number }>(r: T): T => (r.model === "small" ? { ...r, params: 0 } : r);
+    const r = await renderReport({ sweep: { id: "1", name: "fixture" }, trials: fx.trials.map(zero), scaleCurve: fx.scaleCurve.map(zero), promptLength: fx.promptLength.map(zero), init: fx.init.map(zero) }, { png: false });
+    const fig = r.figures.find((f) => f.id === "figure1-scale-boolq")!;
+    expect(fig.series.flatMap((s) => s.points.map((p) => p.model))).not.toContain("small");
+    expect(fig.series[0]!.points.map((p) => p.model)).toEqual(["base", "large"]);
+    expect(r.missing).toContain("model small: parameter count unknown (params = 0), so it is left out of the figures (log x axis)");
+  });
+
   it("writes the files to a directory", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "ptune-report-"));
     const r = await rendered;

@@ -140,7 +140,9 @@ describe("T5Engine", () => {
     for (const [f, m] of before) expect(statSync(path.join(dir, f)).mtimeMs, f).toBe(m);
   });
 
-  it("rejects a malformed batch with one clear message", async () => {
+  it("rejects bad options and a malformed batch with one clear message", async () => {
+    await expect(T5Engine.open(fixtureModel("v1_1"), { threads: 0 })).rejects.toThrow(/option 'threads'/);
+    await expect(T5Engine.open(fixtureModel("v1_1"), { dtype: "fp16" })).rejects.toThrow(/not implemented yet/);
     await expect(engine.promptStep({ ...batch, labels: batch.labels.subarray(1) }, prompt.data, 5)).rejects.toThrow(BatchError);
     await expect(engine.promptStep(batch, prompt.data, 4)).rejects.toThrow(/prompt: 320 values, expected len x d_model = 4 x 64/);
   });

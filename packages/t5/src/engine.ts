@@ -2,6 +2,7 @@
 // steps, scoring and greedy decoding — over cached ONNX graphs and onnxruntime sessions that are
 // created once per graph kind and reused for every shape (contract: docs/architecture.md).
 import path from "node:path";
+import { z } from "zod";
 import { createSession, toOrt, type FloatDType, type ort, type Session } from "@ptune/onnx";
 import { openCheckpoint, type Checkpoint } from "./checkpoint/checkpoint.ts";
 import type { T5Config } from "./config.ts";
@@ -19,6 +20,13 @@ export interface EngineOptions {
   threads?: number;
   dtype?: "fp32" | "fp16" | "bf16";
 }
+const optionsSchema = z.object({
+  device: z.enum(["cpu", "cuda"]).optional(),
+  cacheDir: z.string().min(1).optional(),
+  threads: z.number().int().positive().optional(),
+  dtype: z.enum(["fp32", "fp16", "bf16"]).optional(),
+});
+
 export type SharedPrompt = { data: Float32Array; len: number };
 export type PerExamplePrompt = { perExample: Float32Array; mask: Int32Array; pmax: number };
 
@@ -36,7 +44,13 @@ export class T5Engine {
     private readonly opts: EngineOptions,
   ) {}
 
-  static async open(modelDir: string, opts: EngineOptions = {}): Promise<T5Engine> {
+  static async open(modelDir: string, options: EngineOptions = {}): Promise<T5Engine> {
+    const parsed = optionsSchema.safeParse(options);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new Error(`T5Engine.open: option '${issue.path.join(".")}': ${issue.message}`);
+    }
+    const opts = parsed.data;
     if (opts.dtype && opts.dtype !== "fp32") throw new Error(`T5Engine: dtype '${opts.dtype}' is not implemented yet; use 'fp32'`);
     const ckpt = openCheckpoint(modelDir);
     const id = ckpt.contentHash;

@@ -17,3 +17,7 @@ export type { EngineLike, Batch, PromptArg, PerExamplePromptArg } from "./engine
 export type { TokenizerLike } from "./tokenizer-like.ts";
 export type { TaskLike } from "./task-like.ts";
 export { createMemoryStore, createMemorySink, type MemoryStore, type MemorySink } from "./memory-store.ts";
+// packed multi-prompt training (issue #4): K prompt-tuning trials in one batch per step
+export { runPackedTrials, packCompatibilityKey, type RunPackedDeps, type PackedEngineLike, type PackedProgress, type TrialData } from "./packed/run-packed.ts";
+export { packStep, unpackStep, targetTokens, type PackMember, type PackedStep } from "./packed/pack-batch.ts";
+export { evaluatePacked, tilePrompts } from "./packed/packed-eval.ts";

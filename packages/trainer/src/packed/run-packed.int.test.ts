@@ -1,0 +1,145 @@
+// runPackedTrials against the REAL engine (T5Engine, onnxruntime CPU) on the v1_1 fixture model:
+// a pack of 3 trials with different prompt lengths, inits, seeds and batch sizes trains each trial
+// as runTrial trains it alone (to float rounding: the batched matmuls sum in another order, so
+// bitwise equality is not expected), early stopping of one leaves the others untouched, and a
+// cancelled packed run resumes to exactly the uninterrupted one.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { T5Engine, T5Tokenizer } from "@ptune/t5";
+import { syntheticTask } from "@ptune/tasks";
+import { fixtureModel } from "../../../../tooling/test-env.ts";
+import { createMemorySink, createMemoryStore, type MemorySink, type MemoryStore } from "../memory-store.ts";
+import { runTrial, type TrialResult } from "../run-trial.ts";
+import type { TrialSpec } from "../trial-spec.ts";
+import { initPrompt } from "../prompt-init.ts";
+import { Rng } from "../rng.ts";
+import { runPackedTrials } from "./run-packed.ts";
+
+const dir = fixtureModel("v1_1");
+const tok = T5Tokenizer.fromDir(dir);
+const { task, train, dev } = syntheticTask({ seed: 1, train: 64, dev: 16 });
+const common = { task: "synthetic", max_input_length: 32, max_target_length: 4, eval_batch_size: 16, eval_every: 4, checkpoint_every: 4, log_every: 2, steps: 8 } satisfies Partial<TrialSpec>;
+const specs: TrialSpec[] = [
+  { ...common, trial_id: "a", prompt_length: 5, init: "sampled_vocab", seed: 3, batch_size: 8 },
+  { ...common, trial_id: "b", prompt_length: 3, init: "random_uniform", seed: 7, batch_size: 4, steps: 6, eval_every: 3 },
+  { ...common, trial_id: "c", prompt_length: 8, init: "class_label", seed: 11, batch_size: 6 },
+];
+
+const maxAbsDiff = (a: Float32Array, b: Float32Array) => {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+};
+const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+describe("runPackedTrials on the fixture model (real engine)", () => {
+  let engine: T5Engine;
+  const alone: { res: TrialResult; store: MemoryStore; sink: MemorySink }[] = [];
+  beforeAll(async () => {
+    engine = await T5Engine.open(dir, { threads: 1 });
+    for (const spec of specs) {
+      const store = createMemoryStore();
+      const sink = createMemorySink();
+      const res = await runTrial(spec, { engine, tokenizer: tok, data: { train, dev }, store, sink, task });
+      alone.push({ res, store, sink });
+    }
+  });
+  afterAll(async () => {
+    await engine?.close();
+  });
+  const packDeps = (K: number) => {
+    const stores = Array.from({ length: K }, () => createMemoryStore());
+    const sinks = Array.from({ length: K }, () => createMemorySink());
+    return { stores, sinks, deps: { engine, tokenizer: tok, data: { train, dev }, stores, sinks, tasks: task } };
+  };
+
+  it("K=3 packed equals each trial run alone: prompts (<= 1e-6), losses, evaluations, checkpoints", async () => {
+    const { stores, sinks, deps } = packDeps(3);
+    const results = await runPackedTrials(specs, deps);
+    const diffs: number[] = [];
+    for (let k = 0; k < 3; k++) {
+      const want = alone[k];
+      expect(results[k]).toMatchObject({ state: "completed", step: want.res.step, stoppedEarly: false });
+      const [sp, sa] = [(await stores[k].latest())!, (await want.store.latest())!];
+      diffs.push(maxAbsDiff(sp.prompt!.data, sa.prompt!.data));
+      expect(sp.trialKey).toBe(sa.trialKey);
+      expect(sp.data).toEqual(sa.data);
+      expect(sp.rng).toEqual(sa.rng);
+      expect(sp.optimizer.params.prompt.step).toBe(sa.optimizer.params.prompt.step);
+      expect(sp.optimizer.params.prompt.shape).toEqual(sa.optimizer.params.prompt.shape);
+      expect(stores[k].saves.map((s) => [s.step, s.best])).toEqual(want.store.saves.map((s) => [s.step, s.best]));
+      expect(sinks[k].evaluations).toEqual(want.sink.evaluations);
+      const [lp, la] = [sinks[k].rows.filter((r) => r.name === "loss"), want.sink.rows.filter((r) => r.name === "loss")];
+      expect(lp.map((r) => r.step)).toEqual(la.map((r) => r.step));
+      lp.forEach((r, i) => expect(Math.abs(r.value - la[i].value)).toBeLessThan(1e-5));
+      expect(results[k].best).toEqual(want.res.best);
+    }
+    console.log(`packed vs alone, max |prompt diff| per trial after ${specs.map((s) => s.steps).join("/")} steps: ${diffs.map((d) => d.toExponential(3)).join(", ")}`);
+    for (const d of diffs) expect(d).toBeLessThanOrEqual(1e-6);
+    // the prompts really trained (a no-op pack would also "match" a no-op single run)
+    const p0 = initPrompt({ strategy: "sampled_vocab", length: 5, embeddings: engine.embeddings(), vocab: engine.config.vocab_size, dModel: engine.config.d_model, rng: Rng.fromSeed(3) });
+    expect(maxAbsDiff((await stores[0].latest())!.prompt!.data, p0)).toBeGreaterThan(1e-2);
+  });
+
+  it("early stopping of one trial leaves the pack; the others train exactly as before", async () => {
+    const stopping: TrialSpec = { ...specs[1], eval_every: 2, patience: 1, early_stopping_metric: "accuracy" };
+    const { stores, sinks, deps } = packDeps(3);
+    const results = await runPackedTrials([specs[0], stopping, specs[2]], deps);
+    const ref = { store: createMemoryStore(), sink: createMemorySink() };
+    const refRes = await runTrial(stopping, { engine, tokenizer: tok, data: { train, dev }, task, ...ref });
+    expect(refRes).toMatchObject({ state: "completed", stoppedEarly: true });
+    expect(results[1]).toMatchObject({ state: "completed", stoppedEarly: true, step: refRes.step });
+    expect(refRes.step).toBeLessThan(stopping.steps!);
+    expect(sinks[1].evaluations).toEqual(ref.sink.evaluations);
+    for (const k of [0, 2]) {
+      expect(results[k]).toMatchObject({ state: "completed", step: 8, stoppedEarly: false });
+      expect(maxAbsDiff((await stores[k].latest())!.prompt!.data, (await alone[k].store.latest())!.prompt!.data)).toBeLessThanOrEqual(1e-6);
+      expect(sinks[k].evaluations).toEqual(alone[k].sink.evaluations);
+    }
+  });
+
+  it("a packed run cancelled mid-evaluation resumes to exactly the uninterrupted packed run", async () => {
+    const full = packDeps(3);
+    await runPackedTrials(specs, full.deps);
+    const cut = packDeps(3);
+    const ac = new AbortController();
+    // step 4 of trial "a" is an evaluation step: the abort lands before/inside that evaluation
+    const first = await runPackedTrials(specs, { ...cut.deps, signal: ac.signal, onProgress: (p) => p.trial === 0 && p.step === 4 && ac.abort() });
+    expect(first.map((r) => [r.state, r.step])).toEqual([["cancelled", 4], ["cancelled", 4], ["cancelled", 4]]);
+    expect((await cut.stores[0].latest())!.pendingEval).toBe(true);
+    const second = await runPackedTrials(specs, cut.deps);
+    expect(second.map((r) => r.state)).toEqual(["completed", "completed", "completed"]);
+    for (let k = 0; k < 3; k++) {
+      const [a, b] = [(await cut.stores[k].latest())!, (await full.stores[k].latest())!];
+      expect(bytes(a.prompt!.data).equals(bytes(b.prompt!.data))).toBe(true);
+      expect(a.optimizer).toEqual(b.optimizer);
+      expect(a.data).toEqual(b.data);
+      expect(cut.sinks[k].evaluations).toEqual(full.sinks[k].evaluations);
+    }
+  });
+
+  it("checkpoints are interchangeable: a packed checkpoint resumes alone, a single-trial one resumes packed", async () => {
+    const half = specs.map((s) => ({ ...s, steps: 4 }));
+    const p = packDeps(3);
+    await runPackedTrials(half, p.deps);
+    // trial "a" goes on alone from its packed checkpoint ...
+    const aloneStore = createMemoryStore((await p.stores[0].latest())!);
+    await runTrial(specs[0], { engine, tokenizer: tok, data: { train, dev }, task, store: aloneStore, sink: createMemorySink() });
+    expect(maxAbsDiff((await aloneStore.latest())!.prompt!.data, (await alone[0].store.latest())!.prompt!.data)).toBeLessThanOrEqual(1e-6);
+    // ... and a single-trial checkpoint of "c" joins a pack
+    const single = createMemoryStore();
+    await runTrial(half[2], { engine, tokenizer: tok, data: { train, dev }, task, store: single, sink: createMemorySink() });
+    const q = packDeps(2);
+    q.stores[1] = createMemoryStore((await single.latest())!);
+    const res = await runPackedTrials([specs[1], specs[2]], q.deps);
+    expect(res.map((r) => r.step)).toEqual([6, 8]);
+    expect(maxAbsDiff((await q.stores[1].latest())!.prompt!.data, (await alone[2].store.latest())!.prompt!.data)).toBeLessThanOrEqual(1e-6);
+  });
+
+  it("refuses incompatible packs with one clear message", async () => {
+    const { deps } = packDeps(2);
+    await expect(runPackedTrials([specs[0], { ...specs[1], max_input_length: 64 }], deps)).rejects.toThrow(/trial 1 \('b'\) cannot share a pack/);
+    await expect(runPackedTrials([specs[0], { ...specs[1], method: "model_tuning" }], deps)).rejects.toThrow(/only prompt_tuning trials can be packed/);
+    await expect(runPackedTrials(specs, deps)).rejects.toThrow(/deps.stores has 2 entries, expected one per trial \(3\)/);
+  });
+});

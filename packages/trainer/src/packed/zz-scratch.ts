@@ -1,0 +1,34 @@
+import { T5Engine, T5Tokenizer } from "@ptune/t5";
+import { syntheticTask } from "@ptune/tasks";
+import { fixtureModel } from "../../../../tooling/test-env.ts";
+import { buildBatch, encodeExample, EpochSampler } from "../batching.ts";
+import { initPrompt } from "../prompt-init.ts";
+import { Rng } from "../rng.ts";
+import { packStep, unpackStep } from "./pack-batch.ts";
+const dir = fixtureModel("v1_1");
+const tok = T5Tokenizer.fromDir(dir);
+const { train } = syntheticTask({ seed: 1, train: 64, dev: 16 });
+const limits = { maxInputLength: 32, maxTargetLength: 4 };
+const enc = train.map((e) => encodeExample(tok, e, limits));
+const engine = await T5Engine.open(dir, { threads: 1 });
+const d = 64;
+const mk = (len: number, seed: number) => initPrompt({ strategy: "random_uniform", length: len, embeddings: new Float32Array(0), vocab: 1100, dModel: d, rng: Rng.fromSeed(seed) });
+const stat = (a: Float32Array, b: Float32Array) => { let m = 0, mx = 0; for (let i = 0; i < a.length; i++) { m = Math.max(m, Math.abs(a[i] - b[i])); mx = Math.max(mx, Math.abs(b[i])); } return `maxdiff ${m.toExponential(2)} (max|g| ${mx.toExponential(2)})`; };
+const ex = [enc.slice(0, 8), enc.slice(8, 12), enc.slice(12, 18)];
+const lens = [5, 3, 8];
+const prompts = lens.map((l, k) => mk(l, k + 1));
+const aloneG = [];
+for (let k = 0; k < 3; k++) aloneG.push(await engine.promptStep(buildBatch(ex[k]), prompts[k], lens[k]));
+const aloneMax = [];
+for (let k = 0; k < 3; k++) aloneMax.push(await engine.promptStep(buildBatch(ex[k], { pad: "max", limits }), prompts[k], lens[k]));
+const members = ex.map((e, k) => ({ examples: e, prompt: prompts[k], len: lens[k] }));
+const ps = packStep(members, d, { pad: "batch", limits });
+const out = await engine.promptStepPerExample(ps.batch, ps.prompts, ps.mask, ps.pmax, ps.weights);
+const un = unpackStep(ps, members, d, out);
+for (let k = 0; k < 3; k++) {
+  console.log(k, "packed vs alone:", stat(un[k].grad, aloneG[k].gradPrompt), "loss", un[k].loss - aloneG[k].loss, "| alone pad max vs batch:", stat(aloneMax[k].gradPrompt, aloneG[k].gradPrompt));
+  const single = packStep([members[k]], d, { pad: "batch", limits });
+  const o1 = await engine.promptStepPerExample(single.batch, single.prompts, single.mask, single.pmax, single.weights);
+  console.log("   K=1 per-example vs alone:", stat(unpackStep(single, [members[k]], d, o1)[0].grad, aloneG[k].gradPrompt));
+}
+await engine.close();
