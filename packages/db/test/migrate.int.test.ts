@@ -15,10 +15,13 @@ describe("migrate", () => {
   });
   afterAll(() => dropDatabase(url));
 
-  it("applies every migration once; a second run is a no-op", async () => {
+  it("applies every migration once (even when started concurrently); a second run is a no-op", async () => {
     const dirs = (await readdir(migrationsDir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
     expect(dirs.length).toBeGreaterThanOrEqual(2);
-    expect((await migrate(url)).applied).toEqual(dirs);
+    // Workers starting together all migrate: Prisma's advisory lock lets one apply, the others
+    // then find nothing to do.
+    const runs = await Promise.all([migrate(url), migrate(url), migrate(url)]);
+    expect(runs.map((r) => r.applied).sort((a, b) => b.length - a.length)).toEqual([dirs, [], []]);
     expect((await migrate(url)).applied).toEqual([]);
 
     const c = new pg.Client({ connectionString: url });
@@ -34,6 +37,8 @@ describe("migrate", () => {
         expect(r.finished_at).not.toBeNull();
         expect(r.rolled_back_at).toBeNull();
       }
+      // The lock is released (on the session that took it).
+      expect((await c.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")).rows[0].n).toBe(0);
       const views = await c.query("SELECT table_name FROM information_schema.views WHERE table_schema = 'public' ORDER BY 1");
       expect(views.rows.map((r) => r.table_name)).toEqual(expect.arrayContaining(["init_ablation", "prompt_length_ablation", "scale_curve", "trial_best"]));
     } finally {

@@ -9,10 +9,14 @@ import { Worker, WaitingError, type Job } from "bullmq";
 import type { TrialJobData, TrialJobResult } from "./job-types.ts";
 
 export class TrialWorker extends Worker<TrialJobData, TrialJobResult> {
+  /** Called once a released job is back in the queue (BullMQ emits neither completed nor failed). */
+  onReleased?: (job: Job<TrialJobData, TrialJobResult>, result: TrialJobResult) => void;
+
   protected override async callProcessJob(job: Job<TrialJobData, TrialJobResult>, token: string, signal?: AbortSignal): Promise<TrialJobResult> {
     const result = await super.callProcessJob(job, token, signal);
     if (result?.outcome === "released") {
       await job.moveToWait(token);
+      this.onReleased?.(job, result);
       throw new WaitingError(`trial ${job.id} released at step ${result.step ?? "?"}: worker shutting down`);
     }
     return result;

@@ -105,8 +105,12 @@ export function startWorker(opts: StartWorkerOptions): WorkerHandle {
     });
     w.on("failed", (job, err) => {
       if (job) running.delete(job.id!);
-      log(`${q}: trial ${job?.id} ${err.name === "WaitingError" ? "released" : `failed: ${err.message}`}`);
+      if (err.name !== "WaitingError") log(`${q}: trial ${job?.id} failed: ${err.message}`);
     });
+    w.onReleased = (job, r) => {
+      running.delete(job.id!);
+      log(`${q}: trial ${job.id} released at step ${r.step ?? "?"} (checkpointed; back in the queue)`);
+    };
     w.on("error", (err) => log(`${q}: worker error: ${err.message}`));
     return w;
   });

@@ -1,8 +1,13 @@
 // runPackedTrials against the REAL engine (T5Engine, onnxruntime CPU) on the v1_1 fixture model:
 // a pack of 3 trials with different prompt lengths, inits, seeds and batch sizes trains each trial
-// as runTrial trains it alone (to float rounding: the batched matmuls sum in another order, so
-// bitwise equality is not expected), early stopping of one leaves the others untouched, and a
-// cancelled packed run resumes to exactly the uninterrupted one.
+// as runTrial trains it alone, early stopping of one leaves the others untouched, and a cancelled
+// packed run resumes to exactly the uninterrupted one.
+//
+// Tolerances: one packed step's gradient equals runTrial's to float32 rounding (<= 1e-6; the batched
+// attention sums run over Pmax masked slots in another order, so bitwise equality is not expected).
+// Over several steps Adafactor's per-row/column normalisation amplifies those last-bit differences
+// (runTrial alone with pad_to "max" vs "batch" drifts as much: ~3e-6 after 8 steps here), so the
+// trajectories are compared with TRAJ_TOL; a wrong weight or a mixed-up row shows up as ~1e-1.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { T5Engine, T5Tokenizer } from "@ptune/t5";
 import { syntheticTask } from "@ptune/tasks";
@@ -12,6 +17,8 @@ import { runTrial, type TrialResult } from "../run-trial.ts";
 import type { TrialSpec } from "../trial-spec.ts";
 import { initPrompt } from "../prompt-init.ts";
 import { Rng } from "../rng.ts";
+import { buildBatch, encodeExample } from "../batching.ts";
+import { packStep, unpackStep } from "./pack-batch.ts";
 import { runPackedTrials } from "./run-packed.ts";
 
 const dir = fixtureModel("v1_1");
@@ -30,6 +37,7 @@ const maxAbsDiff = (a: Float32Array, b: Float32Array) => {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 };
+const TRAJ_TOL = 5e-5;
 const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 describe("runPackedTrials on the fixture model (real engine)", () => {
@@ -53,7 +61,30 @@ describe("runPackedTrials on the fixture model (real engine)", () => {
     return { stores, sinks, deps: { engine, tokenizer: tok, data: { train, dev }, stores, sinks, tasks: task } };
   };
 
-  it("K=3 packed equals each trial run alone: prompts (<= 1e-6), losses, evaluations, checkpoints", async () => {
+  it("one packed step gives each trial exactly runTrial's gradient and loss (<= 1e-6)", async () => {
+    const d = engine.config.d_model;
+    const enc = train.map((e) => encodeExample(tok, e, { maxInputLength: 32, maxTargetLength: 4 }));
+    const members = [
+      { examples: enc.slice(0, 8), len: 5 },
+      { examples: enc.slice(8, 12), len: 3 },
+      { examples: enc.slice(12, 18), len: 8 },
+    ].map((m, k) => ({ ...m, prompt: initPrompt({ strategy: "random_uniform", length: m.len, embeddings: new Float32Array(0), vocab: engine.config.vocab_size, dModel: d, rng: Rng.fromSeed(k + 1) }) }));
+    const step = packStep(members, d, { pad: "batch", limits: { maxInputLength: 32, maxTargetLength: 4 } });
+    const out = await engine.promptStepPerExample(step.batch, step.prompts, step.mask, step.pmax, step.weights);
+    // the engine counts the same target tokens the weights were built from
+    step.rows.forEach((r) => expect(out.tokens.subarray(r.start, r.start + r.count).reduce((a, b) => a + b, 0)).toBe(r.tokens));
+    const got = unpackStep(step, members, d, out);
+    const diffs: number[] = [];
+    for (const [k, m] of members.entries()) {
+      const want = await engine.promptStep(buildBatch(m.examples), m.prompt, m.len);
+      diffs.push(maxAbsDiff(got[k].grad, want.gradPrompt));
+      expect(Math.abs(got[k].loss - want.loss)).toBeLessThan(1e-5);
+    }
+    console.log(`one packed step vs promptStep alone, max |grad diff| per trial: ${diffs.map((x) => x.toExponential(3)).join(", ")}`);
+    for (const x of diffs) expect(x).toBeLessThanOrEqual(1e-6);
+  });
+
+  it("K=3 packed equals each trial run alone: prompts (TRAJ_TOL), losses, evaluations, checkpoints", async () => {
     const { stores, sinks, deps } = packDeps(3);
     const results = await runPackedTrials(specs, deps);
     const diffs: number[] = [];
@@ -75,7 +106,7 @@ describe("runPackedTrials on the fixture model (real engine)", () => {
       expect(results[k].best).toEqual(want.res.best);
     }
     console.log(`packed vs alone, max |prompt diff| per trial after ${specs.map((s) => s.steps).join("/")} steps: ${diffs.map((d) => d.toExponential(3)).join(", ")}`);
-    for (const d of diffs) expect(d).toBeLessThanOrEqual(1e-6);
+    for (const d of diffs) expect(d).toBeLessThanOrEqual(TRAJ_TOL);
     // the prompts really trained (a no-op pack would also "match" a no-op single run)
     const p0 = initPrompt({ strategy: "sampled_vocab", length: 5, embeddings: engine.embeddings(), vocab: engine.config.vocab_size, dModel: engine.config.d_model, rng: Rng.fromSeed(3) });
     expect(maxAbsDiff((await stores[0].latest())!.prompt!.data, p0)).toBeGreaterThan(1e-2);
@@ -93,7 +124,7 @@ describe("runPackedTrials on the fixture model (real engine)", () => {
     expect(sinks[1].evaluations).toEqual(ref.sink.evaluations);
     for (const k of [0, 2]) {
       expect(results[k]).toMatchObject({ state: "completed", step: 8, stoppedEarly: false });
-      expect(maxAbsDiff((await stores[k].latest())!.prompt!.data, (await alone[k].store.latest())!.prompt!.data)).toBeLessThanOrEqual(1e-6);
+      expect(maxAbsDiff((await stores[k].latest())!.prompt!.data, (await alone[k].store.latest())!.prompt!.data)).toBeLessThanOrEqual(TRAJ_TOL);
       expect(sinks[k].evaluations).toEqual(alone[k].sink.evaluations);
     }
   });
@@ -125,7 +156,7 @@ describe("runPackedTrials on the fixture model (real engine)", () => {
     // trial "a" goes on alone from its packed checkpoint ...
     const aloneStore = createMemoryStore((await p.stores[0].latest())!);
     await runTrial(specs[0], { engine, tokenizer: tok, data: { train, dev }, task, store: aloneStore, sink: createMemorySink() });
-    expect(maxAbsDiff((await aloneStore.latest())!.prompt!.data, (await alone[0].store.latest())!.prompt!.data)).toBeLessThanOrEqual(1e-6);
+    expect(maxAbsDiff((await aloneStore.latest())!.prompt!.data, (await alone[0].store.latest())!.prompt!.data)).toBeLessThanOrEqual(TRAJ_TOL);
     // ... and a single-trial checkpoint of "c" joins a pack
     const single = createMemoryStore();
     await runTrial(half[2], { engine, tokenizer: tok, data: { train, dev }, task, store: single, sink: createMemorySink() });
@@ -133,7 +164,7 @@ describe("runPackedTrials on the fixture model (real engine)", () => {
     q.stores[1] = createMemoryStore((await single.latest())!);
     const res = await runPackedTrials([specs[1], specs[2]], q.deps);
     expect(res.map((r) => r.step)).toEqual([6, 8]);
-    expect(maxAbsDiff((await q.stores[1].latest())!.prompt!.data, (await alone[2].store.latest())!.prompt!.data)).toBeLessThanOrEqual(1e-6);
+    expect(maxAbsDiff((await q.stores[1].latest())!.prompt!.data, (await alone[2].store.latest())!.prompt!.data)).toBeLessThanOrEqual(TRAJ_TOL);
   });
 
   it("refuses incompatible packs with one clear message", async () => {
