@@ -36,3 +36,4 @@ export {
   type InitRow,
 } from "./views.ts";
 export { runningProgress, type TrialProgress } from "./progress.ts";
+export { measureWriteRate, type WriteRateResult } from "./write-rate.ts";

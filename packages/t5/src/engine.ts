@@ -3,11 +3,12 @@
 // created once per graph kind and reused for every shape (contract: docs/architecture.md).
 import path from "node:path";
 import { z } from "zod";
-import { createSession, toOrt, type FloatDType, type ort, type Session } from "@ptune/onnx";
+import { createSession, toOrt, type ort, type Session } from "@ptune/onnx";
 import { openCheckpoint, type Checkpoint } from "./checkpoint/checkpoint.ts";
 import type { T5Config } from "./config.ts";
 import { type GraphSpec, type PromptMode } from "./graphs/build.ts";
 import { bindWeights, cacheRoot, ensureGraph, ensureWeightsFile } from "./graphs/cache.ts";
+import type { Precision } from "./model/t5.ts";
 import { BatchError, decoderFeeds, encoderFeeds, labelFeeds, validateBatch, validateEncoder, type Batch, type EncoderBatch } from "./graphs/feeds.ts";
 import { graphKey } from "./graphs/build.ts";
 
@@ -16,16 +17,30 @@ export { BatchError } from "./graphs/feeds.ts";
 
 export interface EngineOptions {
   device?: "cpu" | "cuda";
+  /** CUDA device ordinal (default 0) */
+  deviceId?: number;
   cacheDir?: string;
   threads?: number;
-  dtype?: "fp32" | "fp16" | "bf16";
+  /**
+   * Precision of the frozen-weight graphs (prompt steps, scoring, decoding): fp16 / bf16 store
+   * the weight matrices in half and multiply in half, with float32 residual stream, norms,
+   * softmax, logits and loss (model/t5.ts). Model tuning (modelStep, setWeights) is float32.
+   */
+  dtype?: Precision;
+  /** Static loss scale of the half-precision backward pass (default: 1024 for fp16, 1 otherwise). */
+  lossScale?: number;
 }
 const optionsSchema = z.object({
   device: z.enum(["cpu", "cuda"]).optional(),
+  deviceId: z.number().int().nonnegative().optional(),
   cacheDir: z.string().min(1).optional(),
   threads: z.number().int().positive().optional(),
   dtype: z.enum(["fp32", "fp16", "bf16"]).optional(),
+  lossScale: z.number().positive().optional(),
 });
+
+/** fp16's default loss scale: gradients of ~1e-6 flush to zero in fp16 (smallest normal 6e-5). */
+export const FP16_LOSS_SCALE = 1024;
 
 export type SharedPrompt = { data: Float32Array; len: number };
 export type PerExamplePrompt = { perExample: Float32Array; mask: Int32Array; pmax: number };
@@ -34,7 +49,9 @@ export class T5Engine {
   private readonly sessions = new Map<string, Promise<Session>>();
   private weightValues?: Map<string, Float32Array>;
   private shared?: Float32Array;
-  private readonly dtype: FloatDType = "float32";
+  /** weights set by setWeights (model tuning): evaluation graphs then take weights as inputs */
+  private tuned?: Map<string, ort.Tensor>;
+  readonly precision: Precision;
 
   private constructor(
     readonly config: T5Config,
@@ -42,7 +59,9 @@ export class T5Engine {
     readonly cacheDir: string,
     private readonly ckpt: Checkpoint,
     private readonly opts: EngineOptions,
-  ) {}
+  ) {
+    this.precision = opts.dtype ?? "fp32";
+  }
 
   static async open(modelDir: string, options: EngineOptions = {}): Promise<T5Engine> {
     const parsed = optionsSchema.safeParse(options);
@@ -51,7 +70,6 @@ export class T5Engine {
       throw new Error(`T5Engine.open: option '${issue.path.join(".")}': ${issue.message}`);
     }
     const opts = parsed.data;
-    if (opts.dtype && opts.dtype !== "fp32") throw new Error(`T5Engine: dtype '${opts.dtype}' is not implemented yet; use 'fp32'`);
     const ckpt = openCheckpoint(modelDir);
     const id = ckpt.contentHash;
     const dir = path.join(cacheRoot(opts.cacheDir), "t5", id.slice(0, 32));
@@ -63,15 +81,25 @@ export class T5Engine {
     return (this.shared ??= this.ckpt.read("shared.weight"));
   }
 
+  /**
+   * The session for `spec`, created once. Frozen weights are initializers (they stay on the
+   * device; feeds are only ids, masks and the prompt); model-step graphs, and evaluation graphs
+   * after setWeights, take float32 weights as inputs instead.
+   */
   private session(spec: GraphSpec): Promise<Session> {
-    const key = graphKey(spec);
+    const asInputs = spec.kind === "model-step" || (this.tuned !== undefined && spec.kind !== "prompt-step" && spec.kind !== "prompt-step-per-example");
+    const key = `${graphKey(spec)}${asInputs ? "|winputs" : ""}`;
     let s = this.sessions.get(key);
     if (!s) {
       s = (async () => {
-        const index = ensureWeightsFile(this.ckpt, this.cacheDir, this.dtype);
-        const bind = bindWeights(index, spec.kind === "model-step" ? "inputs" : "initializers", this.dtype);
-        const file = ensureGraph(this.cacheDir, this.config, spec, bind, this.dtype);
-        return createSession(file, { device: this.opts.device, threads: this.opts.threads });
+        // graphs with weights as inputs are float32 whatever the precision
+        const precision = asInputs ? "fp32" : this.precision;
+        const index = ensureWeightsFile(this.ckpt, this.cacheDir, this.precision);
+        const bind = bindWeights(index, asInputs ? "inputs" : "initializers");
+        const lossScale = precision === "fp16" ? (this.opts.lossScale ?? FP16_LOSS_SCALE) : (this.opts.lossScale ?? 1);
+        const variant = asInputs && spec.kind !== "model-step" ? "winputs" : undefined;
+        const file = ensureGraph(this.cacheDir, this.config, spec, bind, precision, { lossScale, variant });
+        return createSession(file, { device: this.opts.device, deviceId: this.opts.deviceId, threads: this.opts.threads });
       })();
       this.sessions.set(key, s);
       s.catch(() => this.sessions.delete(key));
@@ -125,16 +153,42 @@ export class T5Engine {
     validateBatch(batch);
     const session = await this.session({ kind: "model-step", prompt: !!prompt });
     const { feeds } = this.encoderInputs(batch, prompt);
-    const all = { ...feeds, ...labelFeeds(this.config, batch) };
-    for (const name of session.inputNames) {
-      if (name in all) continue;
-      const data = weights?.get(name) ?? this.checkpointWeight(name);
-      all[name] = toOrt("float32", this.ckpt.info(name).shape, data);
-    }
-    const out = await session.run(all);
+    const out = await session.run(this.weightFeeds(session, { ...feeds, ...labelFeeds(this.config, batch) }, weights ?? new Map()));
     const grads = new Map<string, Float32Array>();
     for (const n of session.outputNames) if (n.startsWith("grad.")) grads.set(n.slice(5), out[n].data as Float32Array);
     return { loss: (out.loss.data as Float32Array)[0], grads };
+  }
+
+  /**
+   * From now on score / forward / greedy use `weights` (stored tensor names; the rest stay the
+   * checkpoint's): model tuning is evaluated on the tuned model. The arrays are used in place, not
+   * copied; call again after changing them. Prompt steps keep the frozen checkpoint weights.
+   */
+  async setWeights(weights: Map<string, Float32Array>): Promise<void> {
+    const feeds = new Map<string, ort.Tensor>();
+    for (const [name, data] of weights) {
+      if (!this.ckpt.has(name)) throw new Error(`T5Engine.setWeights: '${name}' is not a tensor of the checkpoint ${this.checkpointId.slice(0, 12)}`);
+      const shape = this.ckpt.info(name).shape;
+      const n = shape.reduce((a, b) => a * b, 1);
+      if (data.length !== n) throw new Error(`T5Engine.setWeights: '${name}' has ${data.length} values, expected ${n} ([${shape.join(", ")}])`);
+      feeds.set(name, toOrt("float32", shape, data));
+    }
+    this.tuned = feeds;
+  }
+
+  /**
+   * `have` plus the session's weight inputs (graphs with weights as inputs): from `weights` when
+   * given (modelStep), else the setWeights ones; the checkpoint's for any name not there.
+   */
+  private weightFeeds(session: Session, have: Record<string, ort.Tensor>, weights?: Map<string, Float32Array>): Record<string, ort.Tensor> {
+    const all = { ...have };
+    for (const name of session.inputNames) {
+      if (name in all) continue;
+      const shape = this.ckpt.info(name).shape;
+      const given = weights?.get(name);
+      all[name] = given ? toOrt("float32", shape, given) : ((!weights && this.tuned?.get(name)) || toOrt("float32", shape, this.checkpointWeight(name)));
+    }
+    return all;
   }
 
   private checkpointWeight(name: string): Float32Array {
@@ -148,7 +202,8 @@ export class T5Engine {
   async score(batch: Batch, prompt?: SharedPrompt | PerExamplePrompt): Promise<Float32Array> {
     validateBatch(batch);
     const { mode, feeds } = this.encoderInputs(batch, prompt);
-    const out = await (await this.session({ kind: "score", prompt: mode })).run({ ...feeds, ...labelFeeds(this.config, batch) });
+    const session = await this.session({ kind: "score", prompt: mode });
+    const out = await session.run(this.weightFeeds(session, { ...feeds, ...labelFeeds(this.config, batch) }));
     return out.score.data as Float32Array;
   }
 
@@ -156,7 +211,8 @@ export class T5Engine {
   async forward(batch: Batch, prompt?: SharedPrompt | PerExamplePrompt) {
     validateBatch(batch);
     const { mode, feeds } = this.encoderInputs(batch, prompt);
-    const out = await (await this.session({ kind: "forward", prompt: mode })).run({ ...feeds, ...labelFeeds(this.config, batch) });
+    const session = await this.session({ kind: "forward", prompt: mode });
+    const out = await session.run(this.weightFeeds(session, { ...feeds, ...labelFeeds(this.config, batch) }));
     return {
       loss: (out.loss.data as Float32Array)[0],
       logits: out.logits.data as Float32Array,
@@ -180,7 +236,8 @@ export class T5Engine {
     const stopAtEos = opts.stopAtEos ?? true;
     const B = batch.batchSize;
     const { mode, feeds } = this.encoderInputs(batch, prompt);
-    const enc = (await (await this.session({ kind: "encode", prompt: mode })).run(feeds)).encoder_hidden;
+    const encode = await this.session({ kind: "encode", prompt: mode });
+    const enc = (await encode.run(this.weightFeeds(encode, feeds))).encoder_hidden;
     const decode = await this.session({ kind: "decode" });
     const seqs: number[][] = Array.from({ length: B }, () => [this.config.decoder_start_token_id]);
     const done = new Array<boolean>(B).fill(false);
@@ -188,7 +245,7 @@ export class T5Engine {
       const L = step + 1;
       const ids = new Int32Array(B * L);
       seqs.forEach((s, i) => ids.set(s, i * L));
-      const out = await decode.run({ encoder_hidden: enc, attention_mask: feeds.attention_mask, ...decoderFeeds(this.config, ids, B, L) });
+      const out = await decode.run(this.weightFeeds(decode, { encoder_hidden: enc, attention_mask: feeds.attention_mask, ...decoderFeeds(this.config, ids, B, L) }));
       const next = out.next_ids.data as BigInt64Array;
       for (let i = 0; i < B; i++) {
         const t = done[i] && stopAtEos ? this.config.pad_token_id : Number(next[i]);

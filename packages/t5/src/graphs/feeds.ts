@@ -50,31 +50,29 @@ export function encoderFeeds(c: T5Config, b: EncoderBatch, prompt?: { len: numbe
   }
   const nb = c.relative_attention_num_buckets;
   const md = c.relative_attention_max_distance;
-  let buckets: ort.Tensor;
   if (prompt && "mask" in prompt) {
     // per-example prompts: positions count only real slots (cumsum of the mask - 1), so an example
-    // packed with a shorter prompt than Pmax sees exactly the distances it would see alone
-    const out = new Int32Array(B * S * S);
-    const memo = new Map<number, number>();
-    const bucket = (rp: number) => {
-      let v = memo.get(rp);
-      if (v === undefined) memo.set(rp, (v = relativePositionBucket(rp, true, nb, md)));
-      return v;
-    };
-    const pos = new Int32Array(S);
+    // packed with a shorter prompt than Pmax sees exactly the distances it would see alone; the
+    // graph gathers table[pos_k - pos_q] itself (a negative distance indexes from the table's end)
+    const pos = new Int32Array(B * S);
     for (let i = 0; i < B; i++) {
       let n = 0;
-      for (let s = 0; s < S; s++) pos[s] = (n += s < P ? mask[i * S + s] : 1) - 1;
-      for (let q = 0; q < S; q++) for (let k = 0; k < S; k++) out[(i * S + q) * S + k] = bucket(pos[k] - pos[q]);
+      for (let s = 0; s < S; s++) pos[i * S + s] = (n += s < P ? mask[i * S + s] : 1) - 1;
     }
-    buckets = toOrt("int64", [B, S, S], out);
-  } else {
-    buckets = toOrt("int64", [S, S], relativePositionBuckets(S, S, true, nb, md));
+    const table = new Int32Array(2 * S - 1);
+    for (let r = 0; r < S; r++) table[r] = relativePositionBucket(r, true, nb, md);
+    for (let r = 1; r < S; r++) table[2 * S - 1 - r] = relativePositionBucket(-r, true, nb, md);
+    return {
+      input_ids: toOrt("int64", [B, T], b.inputIds),
+      attention_mask: toOrt("int64", [B, S], mask),
+      enc_positions: toOrt("int64", [B, S], pos),
+      enc_bucket_table: toOrt("int64", [2 * S - 1], table),
+    };
   }
   return {
     input_ids: toOrt("int64", [B, T], b.inputIds),
     attention_mask: toOrt("int64", [B, S], mask),
-    enc_buckets: buckets,
+    enc_buckets: toOrt("int64", [S, S], relativePositionBuckets(S, S, true, nb, md)),
   };
 }
 

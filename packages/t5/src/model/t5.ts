@@ -5,7 +5,13 @@
 // Everything is composed from @ptune/onnx primitives, so grad() differentiates it without new rules.
 // Weight names are the Hugging Face checkpoint names; `W(name)` returns them as graph tensors
 // (initializers for frozen graphs, inputs for model tuning).
-import { ops, type FloatDType, type Tensor } from "@ptune/onnx";
+//
+// Mixed precision (engine dtype fp16 / bf16): every matmul runs in the dtype its weight is stored
+// in (`linear` casts its input), while the residual stream, the layer-norm statistics, the softmax
+// over attention scores, the logits and the loss stay float32, as transformers does for T5 in half
+// precision (modeling_t5: softmax on `scores.float()`, `_keep_in_fp32_modules = ["wo"]`, layer
+// norm variance in float32). Which weights are stored in half is decided by `storedDtype`.
+import { ops, type DType, type FloatDType, type Tensor } from "@ptune/onnx";
 import type { T5Config } from "../config.ts";
 
 const { add, cast, concat, div, expand, gather, matmul, mul, pow, reduceMean, relu, reshape, softmax, sqrt, sub, tanh, transpose, unsqueeze } = ops;
@@ -15,18 +21,43 @@ export type WeightFn = (name: string) => Tensor;
 /** The most negative finite value of the dtype: what HF adds at masked positions (torch.finfo(dtype).min). */
 export const maskValue = (dtype: FloatDType) => (dtype === "float16" ? -65504 : dtype === "float64" ? -1.7976931348623157e308 : -3.4028234663852886e38);
 
-/** nn.Linear without bias: x @ W^T, W stored [out, in] as in the checkpoint. */
-const linear = (x: Tensor, w: Tensor) => matmul(x, transpose(w, [1, 0]));
+/** The dtype values accumulate in (residual stream, norms, softmax, logits): float32 for half weights. */
+export const accDtype = (d: DType): DType => (d === "float16" || d === "bfloat16" ? "float32" : d);
+
+/** x in dtype `to` (no node when it already is one). */
+export const as = (x: Tensor, to: DType): Tensor => (x.dtype === to ? x : cast(x, to));
+
+/** Engine precisions: fp32 everywhere, or half-precision matmuls with float32 where accuracy needs it. */
+export type Precision = "fp32" | "fp16" | "bf16";
+export const HALF: Record<Precision, FloatDType> = { fp32: "float32", fp16: "float16", bf16: "bfloat16" };
+
+/**
+ * The dtype a weight is stored (and multiplied) in: matrices in half, except the relative
+ * attention bias tables and layer norms (tiny, added to float32 values) and, in fp16, the FFN
+ * output projection wo: T5 v1.1's FFN activations overflow fp16 (transformers keeps `wo` in
+ * float32 for that reason); bf16 has float32's range, so there wo is bf16 too.
+ */
+export function storedDtype(name: string, precision: Precision): FloatDType {
+  if (precision === "fp32") return "float32";
+  if (name.endsWith("layer_norm.weight") || name.endsWith("relative_attention_bias.weight")) return "float32";
+  if (precision === "fp16" && name.endsWith("DenseReluDense.wo.weight")) return "float32";
+  return HALF[precision];
+}
+
+/** nn.Linear without bias: x @ W^T, W stored [out, in] as in the checkpoint; computed in W's dtype. */
+const linear = (x: Tensor, w: Tensor) => matmul(as(x, w.dtype), transpose(w, [1, 0]));
 
 /** T5LayerNorm: RMS norm, no mean subtraction, no bias: w * x / sqrt(mean(x^2) + eps). */
 export function layerNorm(x: Tensor, w: Tensor, eps: number): Tensor {
-  const variance = reduceMean(mul(x, x), [-1], true); // (B, T, 1)
-  return mul(w, div(x, sqrt(add(variance, eps))));
+  const variance = reduceMean(mul(x, x), [-1], true); // (B, T, 1), in x's dtype (float32)
+  return mul(as(w, x.dtype), div(x, sqrt(add(variance, eps))));
 }
 
 /** gelu_new (tanh approximation), transformers activations.NewGELUActivation. */
 export function geluNew(x: Tensor): Tensor {
-  const inner = mul(Math.sqrt(2 / Math.PI), add(x, mul(0.044715, pow(x, 3))));
+  // x^3 as products in half precision: CUDA's Pow has no bfloat16 kernel in every release
+  const cube = x.dtype === "float32" || x.dtype === "float64" ? pow(x, 3) : mul(x, mul(x, x));
+  const inner = mul(Math.sqrt(2 / Math.PI), add(x, mul(0.044715, cube)));
   return mul(mul(0.5, x), add(1, tanh(inner)));
 }
 
@@ -63,9 +94,10 @@ export function attention(c: T5Config, W: WeightFn, prefix: string, xq: Tensor, 
   const q = heads(xq, "q");
   const k = heads(xkv, "k");
   const v = heads(xkv, "v");
-  // HF T5: scores = q @ k^T with no 1/sqrt(d_kv) (folded into the initialisation of q)
-  const scores = add(matmul(q, transpose(k, [0, 1, 3, 2])), bias); // (B, H, Tq, Tk)
-  const probs = softmax(scores, -1);
+  // HF T5: scores = q @ k^T with no 1/sqrt(d_kv) (folded into the initialisation of q);
+  // bias and softmax in float32 (HF: softmax(scores.float())), probabilities back to v's dtype
+  const scores = add(as(matmul(q, transpose(k, [0, 1, 3, 2])), bias.dtype), bias); // (B, H, Tq, Tk)
+  const probs = as(softmax(scores, -1), v.dtype);
   const ctx = reshape(transpose(matmul(probs, v), [0, 2, 1, 3]), [0, 0, H * dk]); // (B, Tq, H*dk)
   return linear(ctx, W(`${prefix}.o.weight`));
 }
@@ -88,8 +120,8 @@ export function encoder(c: T5Config, W: WeightFn, x: Tensor, mask: Tensor, bucke
   for (let i = 0; i < c.num_layers; i++) {
     const b = `encoder.block.${i}.layer`;
     const n0 = layerNorm(h, W(`${b}.0.layer_norm.weight`), eps);
-    h = add(h, attention(c, W, `${b}.0.SelfAttention`, n0, n0, bias));
-    h = add(h, feedForward(c, W, `${b}.1`, layerNorm(h, W(`${b}.1.layer_norm.weight`), eps)));
+    h = add(h, as(attention(c, W, `${b}.0.SelfAttention`, n0, n0, bias), h.dtype));
+    h = add(h, as(feedForward(c, W, `${b}.1`, layerNorm(h, W(`${b}.1.layer_norm.weight`), eps)), h.dtype));
   }
   return layerNorm(h, W("encoder.final_layer_norm.weight"), eps); // (B, S, d)
 }
@@ -99,13 +131,13 @@ export function decoder(c: T5Config, W: WeightFn, decoderIds: Tensor, buckets: T
   const eps = c.layer_norm_epsilon;
   const selfBias = add(positionBias(W("decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"), buckets), causalBias(decoderIds, dtype));
   const crossBias = keyMaskBias(encMask, dtype); // no position bias in EncDecAttention
-  let h = gather(W("decoder.embed_tokens.weight"), decoderIds, 0); // (B, L, d); = shared.weight unless stored apart
+  let h = as(gather(W("decoder.embed_tokens.weight"), decoderIds, 0), dtype); // (B, L, d); = shared.weight unless stored apart
   for (let i = 0; i < c.num_decoder_layers; i++) {
     const b = `decoder.block.${i}.layer`;
     const n0 = layerNorm(h, W(`${b}.0.layer_norm.weight`), eps);
-    h = add(h, attention(c, W, `${b}.0.SelfAttention`, n0, n0, selfBias));
-    h = add(h, attention(c, W, `${b}.1.EncDecAttention`, layerNorm(h, W(`${b}.1.layer_norm.weight`), eps), enc, crossBias));
-    h = add(h, feedForward(c, W, `${b}.2`, layerNorm(h, W(`${b}.2.layer_norm.weight`), eps)));
+    h = add(h, as(attention(c, W, `${b}.0.SelfAttention`, n0, n0, selfBias), h.dtype));
+    h = add(h, as(attention(c, W, `${b}.1.EncDecAttention`, layerNorm(h, W(`${b}.1.layer_norm.weight`), eps), enc, crossBias), h.dtype));
+    h = add(h, as(feedForward(c, W, `${b}.2`, layerNorm(h, W(`${b}.2.layer_norm.weight`), eps)), h.dtype));
   }
   return layerNorm(h, W("decoder.final_layer_norm.weight"), eps); // (B, L, d)
 }
@@ -113,7 +145,7 @@ export function decoder(c: T5Config, W: WeightFn, decoderIds: Tensor, buckets: T
 /** LM head: v1.0 ties it to shared.weight and scales the decoder output by d_model^-0.5; v1.1 has its own. */
 export function lmHead(c: T5Config, W: WeightFn, h: Tensor): Tensor {
   const x = c.scale_decoder_outputs ? mul(h, c.d_model ** -0.5) : h;
-  return linear(x, W(c.tie_word_embeddings ? "shared.weight" : "lm_head.weight")); // (B, L, V)
+  return as(linear(x, W(c.tie_word_embeddings ? "shared.weight" : "lm_head.weight")), h.dtype); // (B, L, V), float32 for the loss
 }
 
 /**
@@ -123,7 +155,8 @@ export function lmHead(c: T5Config, W: WeightFn, h: Tensor): Tensor {
  * unless a transformers-5 checkpoint stores them apart).
  */
 export function encoderInput(W: WeightFn, inputIds: Tensor, prompt?: Tensor): Tensor {
-  const emb = gather(W(prompt ? "shared.weight" : "encoder.embed_tokens.weight"), inputIds, 0); // (B, T, d)
+  const table = W(prompt ? "shared.weight" : "encoder.embed_tokens.weight");
+  const emb = as(gather(table, inputIds, 0), prompt?.dtype ?? accDtype(table.dtype)); // (B, T, d)
   if (!prompt) return emb;
   if (prompt.rank === 3) return concat([prompt, emb], 1);
   const g = inputIds.graph;

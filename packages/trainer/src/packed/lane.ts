@@ -4,7 +4,7 @@
 // run-trial.ts line by line and writes the same TrainState (same trialKey, same optimizer parameter
 // name "prompt" [len, d], same data position/RNG), so a packed trial resumes alone and vice versa.
 import { Adafactor } from "../adafactor.ts";
-import { encodeExample, EpochSampler, type EncodedExample, type LengthLimits } from "../batching.ts";
+import { EpochSampler, type EncodedExample, type LengthLimits } from "../batching.ts";
 import type { EngineLike } from "../engine-like.ts";
 import type { DevSet } from "../evaluate.ts";
 import { initPrompt } from "../prompt-init.ts";
@@ -14,13 +14,13 @@ import type { TaskLike } from "../task-like.ts";
 import type { TokenizerLike } from "../tokenizer-like.ts";
 import type { BestSoFar, TrainState } from "../train-state.ts";
 import { learningRate, type ResolvedTrialSpec } from "../trial-spec.ts";
-import type { Example } from "@ptune/tasks";
 
 export interface LaneDeps {
   engine: EngineLike;
   tokenizer: TokenizerLike;
   task: TaskLike;
-  train: readonly Example[];
+  /** the training split, encoded with the trial's limits (shared between trials of the same data) */
+  train: readonly EncodedExample[];
   dev: DevSet;
   store: TrialStore;
   sink: TrialSink;
@@ -37,7 +37,7 @@ export class Lane {
   readonly limits: LengthLimits;
   readonly d: number;
   readonly metric: string;
-  private readonly train: EncodedExample[];
+  private readonly train: readonly EncodedExample[];
   private readonly rng: Rng;
   private readonly opt: Adafactor;
   private readonly sampler: EpochSampler;
@@ -62,7 +62,7 @@ export class Lane {
     this.limits = { maxInputLength: spec.max_input_length, maxTargetLength: spec.max_target_length };
     this.metric = spec.early_stopping_metric ?? task.primaryMetric;
     this.key = trialKey(spec);
-    this.train = deps.train.map((e) => encodeExample(tokenizer, e, this.limits));
+    this.train = deps.train;
     const where = `runPackedTrials: trial ${index} ('${spec.trial_id}')`;
     if (resumed) {
       if (resumed.trialKey !== this.key) throw new Error(`${where}: the stored checkpoint belongs to '${resumed.trialKey}', not '${this.key}'`);

@@ -167,6 +167,21 @@ describe("runPackedTrials on the fixture model (real engine)", () => {
     expect(maxAbsDiff((await q.stores[1].latest())!.prompt!.data, (await alone[2].store.latest())!.prompt!.data)).toBeLessThanOrEqual(TRAJ_TOL);
   });
 
+  it("a trial with a non-finite loss fails alone; its pack mates go on unaffected", async () => {
+    const ok = createMemoryStore();
+    await runTrial({ ...specs[1], steps: 2 }, { engine, tokenizer: tok, data: { train, dev }, task, store: ok, sink: createMemorySink() });
+    const st = (await ok.latest())!;
+    st.prompt!.data[0] = NaN;
+    const { stores, sinks, deps } = packDeps(2);
+    stores[1] = createMemoryStore(st);
+    const res = await runPackedTrials([specs[0], specs[1]], { ...deps, stores });
+    expect(res[1]).toMatchObject({ state: "failed", step: 3 });
+    if (res[1].state === "failed") expect(res[1].reason).toMatch(/non-finite loss or gradient at step 3/);
+    expect(res[0]).toMatchObject({ state: "completed", step: 8 });
+    expect(maxAbsDiff((await stores[0].latest())!.prompt!.data, (await alone[0].store.latest())!.prompt!.data)).toBeLessThanOrEqual(TRAJ_TOL);
+    expect(sinks[0].evaluations).toEqual(alone[0].sink.evaluations);
+  });
+
   it("refuses incompatible packs with one clear message", async () => {
     const { deps } = packDeps(2);
     await expect(runPackedTrials([specs[0], { ...specs[1], max_input_length: 64 }], deps)).rejects.toThrow(/trial 1 \('b'\) cannot share a pack/);

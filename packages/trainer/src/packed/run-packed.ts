@@ -5,6 +5,7 @@
 // the per-example loss weights 1/N_k make each trial's gradient the one runTrial computes alone
 // (pack-batch.ts). A trial that completes, stops early or fails leaves the pack; the rest go on.
 import { getTask, type Example } from "@ptune/tasks";
+import { encodeExample, type EncodedExample } from "../batching.ts";
 import type { Batch, EngineLike, PromptArg } from "../engine-like.ts";
 import { EvaluationAborted, makeDevSet, type DevSet } from "../evaluate.ts";
 import type { TrialProgress, TrialResult, TrialSink, TrialStore } from "../run-trial.ts";
@@ -132,6 +133,7 @@ export async function runPackedTrials(rawSpecs: readonly TrialSpec[], deps: RunP
   const tasks = deps.tasks ? perTrial("tasks", deps.tasks, K) : specs.map((s) => getTask(s.task));
   const id = identity();
   const devSets = new Map<string, DevSet>();
+  const encodedTrain = new Map<number, EncodedExample[]>(); // one tokenisation per distinct split (limits are the pack's)
   const lanes: Lane[] = [];
   for (const [k, spec] of specs.entries()) {
     const task = tasks[k];
@@ -144,7 +146,9 @@ export async function runPackedTrials(rawSpecs: readonly TrialSpec[], deps: RunP
       devSets.set(devKey, dev);
     }
     const onProgress = deps.onProgress && ((p: TrialProgress) => deps.onProgress!({ ...p, trial: k, trialId: spec.trial_id }));
-    lanes.push(await Lane.open(k, spec, { engine, tokenizer, task, train: data[k].train, dev, store: deps.stores[k], sink: deps.sinks[k], onProgress }));
+    let trainEnc = encodedTrain.get(id(data[k].train));
+    if (!trainEnc) encodedTrain.set(id(data[k].train), (trainEnc = data[k].train.map((e) => encodeExample(tokenizer, e, limits))));
+    lanes.push(await Lane.open(k, spec, { engine, tokenizer, task, train: trainEnc, dev, store: deps.stores[k], sink: deps.sinks[k], onProgress }));
   }
 
   const results: TrialResult[] = new Array(K);
