@@ -1,12 +1,20 @@
 // onnxruntime-node sessions: CPU execution provider by default, CUDA when asked, and host-array
 // <-> ort.Tensor conversion (int32 ids become the int64 tensors the graphs take).
+// onnxruntime-node 1.29 has no IO binding and ignores `preferredOutputLocation` (onnxruntime-common
+// documents it for the web backends only): every output comes back to host memory. So on CUDA the
+// weights must be initializers (copied to the GPU once, at session creation) and feeds / outputs
+// small (ids, masks, the prompt and its gradient, losses).
 import ort from "onnxruntime-node";
 import type { DType } from "./dtype.ts";
 
 export interface SessionOptions {
   device?: "cpu" | "cuda";
+  /** CUDA device ordinal (default 0) */
+  deviceId?: number;
   threads?: number;
   optimizationLevel?: "disabled" | "basic" | "extended" | "all";
+  /** onnxruntime log severity: 0 verbose .. 4 fatal (default 2: warnings, e.g. nodes placed on the CPU EP) */
+  logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
 }
 
 export type Feed = ort.Tensor;
@@ -35,11 +43,13 @@ export class Session {
 }
 
 export async function createSession(modelPath: string, opts: SessionOptions = {}): Promise<Session> {
-  const providers = opts.device === "cuda" ? ["cuda", "cpu"] : ["cpu"];
+  // CUDA first; onnxruntime places nodes without a CUDA kernel on the CPU EP (and warns)
+  const providers: ort.InferenceSession.ExecutionProviderConfig[] = opts.device === "cuda" ? [{ name: "cuda", deviceId: opts.deviceId ?? 0 }, "cpu"] : ["cpu"];
   try {
     const s = await ort.InferenceSession.create(modelPath, {
       executionProviders: providers,
       graphOptimizationLevel: opts.optimizationLevel ?? "all",
+      logSeverityLevel: opts.logSeverityLevel ?? 2,
       ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
     });
     return new Session(s, modelPath);

@@ -2,11 +2,10 @@
 //  1. validate + expand a 10,000-trial sweep (@ptune/sweep) and enqueue it (enqueueSweep: DB
 //     upsert of the sweep and its trials + one job per trial). Goal: < 2 s in all;
 //  2. queue overhead per no-op job through the sandboxed worker thread (concurrency 1 and 4);
-//  3. @ptune/db's write-rate measurement, when that package exports one
-//     (`benchWriteRate(databaseUrl)` or `measureWriteRate(databaseUrl)`).
+//  3. @ptune/db's step-metric write rate (measureWriteRate: FencedWriter.steps per batch size
+//     and number of writers).
 // Everything runs in throwaway namespaces (a database, a Redis key prefix / PG schema) dropped after.
-import * as dbPkg from "@ptune/db";
-import { dropDatabase, ensureDatabase, migrate, openDb } from "@ptune/db";
+import { dropDatabase, ensureDatabase, measureWriteRate, migrate, openDb, type WriteRateResult } from "@ptune/db";
 import { parseSweep } from "@ptune/sweep";
 import { randomBytes } from "node:crypto";
 import { createBackend, type BackendConfig } from "../src/backend.ts";
@@ -21,6 +20,8 @@ export interface BenchOrchestratorOptions {
   /** the server to create the throwaway database on (any database URL of it) */
   databaseUrl: string;
   noopJobs?: number;
+  /** rows per configuration of the DB write-rate measurement */
+  writeRateRows?: number;
   log?: (line: string) => void;
 }
 
@@ -36,7 +37,7 @@ export interface BenchOrchestratorResult {
   /** the same sweep submitted again (everything known: DB lookups, no-op adds) */
   resubmitMs: number;
   noop: { jobs: number; concurrency: number; msPerJob: number; jobsPerSec: number }[];
-  dbWriteRate?: unknown;
+  dbWriteRate: WriteRateResult[];
 }
 
 export const ENQUEUE_GOAL_MS = 2_000;
@@ -91,13 +92,14 @@ export async function benchOrchestrator(opts: BenchOrchestratorOptions): Promise
       log(`no-op jobs (sandboxed worker thread, concurrency ${concurrency}): ${r.msPerJob.toFixed(2)} ms/job, ${r.jobsPerSec.toFixed(0)} jobs/s`);
     }
 
-    const pkg = dbPkg as unknown as Record<string, unknown>;
-    const writeRate = (pkg.benchWriteRate ?? pkg.measureWriteRate) as ((url: string) => Promise<unknown>) | undefined;
-    let dbWriteRate: unknown;
-    if (typeof writeRate === "function") {
-      dbWriteRate = await writeRate(databaseUrl);
-      log(`database write rate: ${JSON.stringify(dbWriteRate)}`);
-    } else log("database write rate: @ptune/db exports no benchWriteRate/measureWriteRate; skipped");
+    const wdb = openDb(databaseUrl, { max: 8 });
+    let dbWriteRate: WriteRateResult[];
+    try {
+      dbWriteRate = await measureWriteRate(wdb, { rows: opts.writeRateRows ?? 20_000 });
+    } finally {
+      await wdb.close();
+    }
+    for (const r of dbWriteRate) log(`db step-metric writes (batch ${r.batch}, ${r.writers} writer(s)): ${Math.round(r.rowsPerSec)} rows/s, ${r.batchesPerSec.toFixed(0)} batches/s`);
     return { ...result, noop, dbWriteRate };
   } finally {
     await dropDatabase(databaseUrl);

@@ -13,4 +13,4 @@ export { startWorker, stopOnSignals, defaultWorkerId, defaultProcessorFile, type
 export { benchOrchestrator, ENQUEUE_GOAL_MS, type BenchOrchestratorOptions, type BenchOrchestratorResult } from "../bench/orchestrator.ts";
 export * from "./job-types.ts";
 export { runWorker, dbHeartbeat, type RunWorkerOptions } from "./worker-run.ts";
-export { ensurePresetModels } from "./ensure-models.ts";
+export { ensurePresetModel, ensurePresetModels } from "./ensure-models.ts";

@@ -61,12 +61,13 @@ export async function freshDatabase(): Promise<{ url: string; drop(): Promise<vo
 }
 
 /** A tiny sweep on the golden fixture model and the synthetic task (few steps, frequent checkpoints). */
-export function tinySweepYaml(name: string, modelDir: string, o: { steps?: number; checkpointEvery?: number; seeds?: number[]; model?: string } = {}): string {
+export function tinySweepYaml(name: string, modelDir: string, o: { steps?: number; checkpointEvery?: number; seeds?: number[]; model?: string; preset?: string } = {}): string {
   const model = o.model ?? "tiny";
+  const preset = o.preset ? `, preset: ${o.preset}` : "";
   return `
 name: ${name}
 models:
-  ${model}: { checkpoint: ${modelDir}, gpu_memory_gb: 1, params: 200000 }
+  ${model}: { checkpoint: ${modelDir}, gpu_memory_gb: 1, params: 200000${preset} }
 grid:
   model: ${model}
   task: synthetic

@@ -1,7 +1,7 @@
 // The orchestrator with the real trainer, engine (tiny golden T5 v1.1 on onnxruntime CPU) and
 // database: submit is idempotent, both backends run trials to completion (one engine per sandbox
 // thread across trials), cancel stops a sweep, retry re-runs failed trials.
-import { mkdtempSync, symlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, symlinkSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { attemptsOfTrial, getTrial, listSweeps, openDb, trialsOfSweep, type Db } from "@ptune/db";
@@ -39,8 +39,10 @@ function openBackend(kind: "redis" | "postgres"): Backend {
   return backend;
 }
 
+const daemonLog: string[] = [];
 function worker(backend: Backend, model: string, extra: { cancelPollMs?: number } = {}): WorkerHandle {
   const h = startWorker({
+    log: (l) => void daemonLog.push(`${new Date().toISOString()} ${l}`),
     backend, databaseUrl: fresh.url, sizes: [model], queueName: queueNameFor, device: "cpu", concurrency: 1,
     cacheDir: testCacheDir, threads: 1, synthetic: { train: 64, dev: 16 }, lockDuration: 10_000, stalledInterval: 5_000, ...extra,
   });
@@ -105,7 +107,10 @@ it("cancel: queued jobs are removed, the running trial stops at its next step", 
   const c = await cancelSweepJobs({ db, backend, sweep: s.sweepName });
   expect(c).toEqual({ sweepId: s.sweepId, cancelled: 3, jobsRemoved: 2, running: 1 });
   const queue = backend.queue(queueNameFor(model));
-  await waitFor("the running job to end", async () => (await queue.getJobState(running.id)) === "completed", 30_000, 200);
+  await waitFor("the running job to end", async () => (await queue.getJobState(running.id)) === "completed", 30_000, 200).catch(async (e) => {
+    const job = await queue.getJob(running.id);
+    throw new Error(`${e.message}: job ${await queue.getJobState(running.id)} ${JSON.stringify(job?.returnvalue)} ${job?.failedReason}; trial ${(await getTrial(db, running.id))?.state}\n${daemonLog.join("\n")}`);
+  });
   expect((await queue.getJob(running.id))?.returnvalue.outcome).toBe("cancelled");
   for (const t of trials) expect((await getTrial(db, t.id))?.state).toBe("cancelled");
   expect(await queue.getJobCounts("waiting", "prioritized", "active", "failed")).toEqual({ waiting: 0, prioritized: 0, active: 0, failed: 0 });
@@ -130,4 +135,16 @@ it("retry --failed: a trial that failed (missing checkpoint) runs again once fix
   const done = await waitFor("the retried trial", settled(trial.id), 120_000, 200);
   expect(done.state, done.error ?? "").toBe("completed");
   expect((await attemptsOfTrial(db, trial.id)).map((a) => a.outcome)).toEqual(["failed", "completed"]);
+});
+
+it("a preset model missing on the worker is created there before the trial runs", async () => {
+  const backend = openBackend("redis");
+  const model = uniq("nano").replace(/_/g, "-");
+  const dir = path.join(mkdtempSync(path.join(os.tmpdir(), "ptune-preset-")), "t5-nano");
+  const s = await submit(backend, tinySweepYaml(uniq("preset"), dir, { model, steps: 2, preset: "t5-nano" }));
+  const [trial] = await trialsOfSweep(db, s.sweepId);
+  worker(backend, model);
+  const done = await waitFor("the trial", settled(trial.id), 120_000, 200);
+  expect(done.state, done.error ?? "").toBe("completed");
+  expect(existsSync(path.join(dir, "config.json"))).toBe(true);
 });

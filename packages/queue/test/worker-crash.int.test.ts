@@ -129,7 +129,9 @@ it("SIGTERM: the running trial checkpoints, its job goes back to wait, the worke
   const [a] = dbs;
   const id = await submitTo(a, backend, model, uniq("term"));
   const w = spawnWorker(a.url, model, "wt");
-  await waitFor("a checkpoint", async () => (await latestPrompt(a.db, id))?.step, 120_000, 50);
+  await waitFor("a checkpoint", async () => (await latestPrompt(a.db, id))?.step, 120_000, 50).catch((e) => {
+    throw new Error(`${e.message}\nworker log:\n${w.log.join("")}`);
+  });
   const t0 = Date.now();
   w.kill("SIGTERM");
   const code = await exited(w);

@@ -142,7 +142,7 @@ describe("T5Engine", () => {
 
   it("rejects bad options and a malformed batch with one clear message", async () => {
     await expect(T5Engine.open(fixtureModel("v1_1"), { threads: 0 })).rejects.toThrow(/option 'threads'/);
-    await expect(T5Engine.open(fixtureModel("v1_1"), { dtype: "fp16" })).rejects.toThrow(/not implemented yet/);
+    await expect(T5Engine.open(fixtureModel("v1_1"), { dtype: "fp8" as never })).rejects.toThrow(/option .dtype./);
     await expect(engine.promptStep({ ...batch, labels: batch.labels.subarray(1) }, prompt.data, 5)).rejects.toThrow(BatchError);
     await expect(engine.promptStep(batch, prompt.data, 4)).rejects.toThrow(/prompt: 320 values, expected len x d_model = 4 x 64/);
   });

@@ -70,6 +70,9 @@ export class T5Engine {
       throw new Error(`T5Engine.open: option '${issue.path.join(".")}': ${issue.message}`);
     }
     const opts = parsed.data;
+    if (opts.dtype === "bf16" && opts.device !== "cuda") {
+      throw new Error("T5Engine.open: dtype 'bf16' needs device 'cuda' (onnxruntime's CPU execution provider has no bfloat16 MatMul); use 'fp32' or 'fp16' on the CPU");
+    }
     const ckpt = openCheckpoint(modelDir);
     const id = ckpt.contentHash;
     const dir = path.join(cacheRoot(opts.cacheDir), "t5", id.slice(0, 32));

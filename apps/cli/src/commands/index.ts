@@ -30,3 +30,6 @@ commands.push(checkParityCommand, benchEngineCommand);
 
 import { command as dbMigrateCommand } from "./db-migrate.ts";
 commands.push(dbMigrateCommand);
+
+import { command as benchGpuCommand } from "./bench-gpu.ts";
+commands.push(benchGpuCommand);

@@ -17,6 +17,7 @@ import type { Trial } from "@ptune/sweep";
 import { openCheckpoint, T5Engine, T5Tokenizer } from "@ptune/t5";
 import { loadSplit, syntheticTask, type Example } from "@ptune/tasks";
 import { deserializeTrainState, runTrial, serializeTrainState, type TrialResult } from "@ptune/trainer";
+import { ensurePresetModel } from "../ensure-models.ts";
 import { EngineCache } from "./engine-cache.ts";
 import type { ClaimedAttempt, SandboxConfig, TrialResultLike, TrialRuntime } from "./runtime.ts";
 import { trialToSpec } from "./trial-to-spec.ts";
@@ -67,6 +68,7 @@ export function createPtuneRuntime(cfg: SandboxConfig): PtuneRuntime {
         resumeFrom: claim.resumeFrom?.step ?? null,
         async run(signal, onProgress) {
           const dir = trial.model.checkpoint;
+          await ensurePresetModel(trial.model.name, trial.model);
           const [engine, data] = await Promise.all([engines.get(dir, cfg.device), dataFor(trial)]);
           // The claim already read the latest checkpoint: use it for the first latest().
           let pending: StoredCheckpoint | null | undefined = claim.resumeFrom;
