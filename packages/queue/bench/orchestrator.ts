@@ -8,6 +8,7 @@
 import { dropDatabase, ensureDatabase, measureWriteRate, migrate, openDb, type WriteRateResult } from "@ptune/db";
 import { parseSweep } from "@ptune/sweep";
 import { randomBytes } from "node:crypto";
+import { pathToFileURL } from "node:url";
 import { createBackend, type BackendConfig } from "../src/backend.ts";
 import { enqueueSweep } from "../src/enqueue.ts";
 import { benchSweepYaml } from "./bench-sweep.ts";
@@ -104,4 +105,15 @@ export async function benchOrchestrator(opts: BenchOrchestratorOptions): Promise
   } finally {
     await dropDatabase(databaseUrl);
   }
+}
+
+// Run directly: `npx tsx packages/queue/bench/orchestrator.ts` (REDIS_URL / DATABASE_URL, or the local servers).
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const r = await benchOrchestrator({
+    local: process.argv.includes("--local"),
+    redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+    databaseUrl: process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres",
+    log: console.log,
+  });
+  console.log(JSON.stringify(r));
 }

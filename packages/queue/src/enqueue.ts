@@ -9,6 +9,7 @@ import { connect } from "./connect.ts";
 import { addTrialJobs } from "./enqueue-jobs.ts";
 import type { QueueEnv } from "./env.ts";
 import { defaultRouting, type RoutingPolicy } from "./routing.ts";
+import { modelParams } from "./model-params.ts";
 import { trialJobData, trialRow } from "./trial-job.ts";
 
 export interface SubmitSummary {
@@ -28,8 +29,9 @@ const NEEDS_JOB = new Set(["queued", "running"]);
 export async function enqueueSweep(args: { db: Db; backend: Backend; spec: SweepSpec; yamlText: string; policy?: RoutingPolicy; trials?: Trial[] }): Promise<SubmitSummary> {
   const t0 = performance.now();
   const trials = args.trials ?? expandSweep(args.spec);
+  const params = modelParams(args.spec);
   const t1 = performance.now();
-  const up = await upsertSweep(args.db, { name: args.spec.name, yaml: args.yamlText, trials: trials.map(trialRow) });
+  const up = await upsertSweep(args.db, { name: args.spec.name, yaml: args.yamlText, trials: trials.map((t) => trialRow(t, params.get(t.model.name))) });
   // A first submission of only new trials needs no state lookup: they are all `queued`.
   const skipped: Record<string, number> = {};
   let todo = trials;

@@ -12,6 +12,8 @@ import type { Backend } from "./backend.ts";
 import { addTrialJobs } from "./enqueue-jobs.ts";
 import { sanitizeQueueName } from "./routing.ts";
 
+const WAITING = new Set(["waiting", "prioritized", "delayed", "paused", "waiting-children"]);
+
 export interface CancelSummary {
   sweepId: number;
   /** trials the DB marked cancelled */
@@ -31,8 +33,13 @@ export async function cancelSweepJobs(args: { db: Db; backend: Backend; sweep: S
   for (const r of rows) {
     const queue = args.backend.queue(sanitizeQueueName(queueNameFor(r.size)));
     const state = await queue.getJobState(r.id);
+    // Only jobs still waiting are removed: a finished job keeps its record (a running trial may
+    // notice the cancel and finish before this loop reaches it), and an active one is locked.
     if (state === "active") running++;
-    else if (state !== "unknown" && (await queue.remove(r.id)) === 1) jobsRemoved++;
+    else if (WAITING.has(state)) {
+      if ((await queue.remove(r.id)) === 1) jobsRemoved++;
+      else running++; // picked up meanwhile: locked, it stops at its next step
+    }
   }
   return { sweepId, cancelled: cancelled.length, jobsRemoved, running };
 }

@@ -23,7 +23,7 @@ export function trialJobData(sweepId: string, trial: Trial): QueuedTrial {
 }
 
 /** The DB row for one trial: the whole Trial is its config (what the worker hands the trainer). */
-export function trialRow(trial: Trial): TrialRowInput {
+export function trialRow(trial: Trial, params = trial.model.params ?? 0): TrialRowInput {
   return {
     id: trial.id,
     model: trial.model.name,
@@ -33,7 +33,7 @@ export function trialRow(trial: Trial): TrialRowInput {
     promptLength: trial.promptLength,
     init: trial.init,
     seed: trial.seed,
-    params: trial.model.params ?? 0,
+    params,
     metric: trial.training.earlyStopping.metric,
     config: trial as unknown as Record<string, unknown>,
   };

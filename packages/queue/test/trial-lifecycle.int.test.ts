@@ -105,14 +105,24 @@ it("cancel: queued jobs are removed, the running trial stops at its next step", 
   // let it take a few steps
   await waitFor("step metrics", async () => (await db.pool.query("SELECT 1 FROM step_metrics WHERE trial_id = $1 LIMIT 1", [running.id])).rowCount, 60_000, 200);
   const c = await cancelSweepJobs({ db, backend, sweep: s.sweepName });
-  expect(c).toEqual({ sweepId: s.sweepId, cancelled: 3, jobsRemoved: 2, running: 1 });
+  // Usually 2 removed + 1 running; the running trial may also notice (200 ms poll) and finish,
+  // and the worker then take the next job, before the remove loop gets there.
+  expect(c).toMatchObject({ sweepId: s.sweepId, cancelled: 3 });
+  expect(c.jobsRemoved + c.running).toBeGreaterThanOrEqual(1);
+  expect(c.jobsRemoved).toBeLessThanOrEqual(2);
   const queue = backend.queue(queueNameFor(model));
   await waitFor("the running job to end", async () => (await queue.getJobState(running.id)) === "completed", 30_000, 200).catch(async (e) => {
     const job = await queue.getJob(running.id);
     throw new Error(`${e.message}: job ${await queue.getJobState(running.id)} ${JSON.stringify(job?.returnvalue)} ${job?.failedReason}; trial ${(await getTrial(db, running.id))?.state}\n${daemonLog.join("\n")}`);
   });
   expect((await queue.getJob(running.id))?.returnvalue.outcome).toBe("cancelled");
-  for (const t of trials) expect((await getTrial(db, t.id))?.state).toBe("cancelled");
+  for (const t of trials) {
+    expect((await getTrial(db, t.id))?.state).toBe("cancelled");
+    // every job is gone or ended as cancelled; none failed
+    const state = await queue.getJobState(t.id);
+    expect(["unknown", "completed"]).toContain(state);
+    if (state === "completed") expect((await queue.getJob(t.id))?.returnvalue.outcome).toBe("cancelled");
+  }
   expect(await queue.getJobCounts("waiting", "prioritized", "active", "failed")).toEqual({ waiting: 0, prioritized: 0, active: 0, failed: 0 });
 });
 

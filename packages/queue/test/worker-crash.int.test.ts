@@ -14,7 +14,7 @@ import { startWorker } from "../src/worker-daemon.ts";
 import { freshDatabase, latestPrompt, testCacheDir, tinySweepYaml, uniq, waitFor } from "./helpers.ts";
 
 const modelDir = fixtureModel("v1_1");
-const STEPS = 30;
+const STEPS = 300; // long enough (~3 s on this machine) that the kill lands mid-trial on a fast one too
 const SYNTHETIC = { train: 1000, dev: 100 }; // what `ptune worker` uses
 let dbs: { url: string; drop(): Promise<void>; db: Db }[] = [];
 let procs: ChildProcess[] = [];

@@ -21,3 +21,9 @@ export { createMemoryStore, createMemorySink, type MemoryStore, type MemorySink 
 export { runPackedTrials, packCompatibilityKey, type RunPackedDeps, type PackedEngineLike, type PackedProgress, type TrialData } from "./packed/run-packed.ts";
 export { packStep, unpackStep, targetTokens, type PackMember, type PackedStep } from "./packed/pack-batch.ts";
 export { evaluatePacked, tilePrompts } from "./packed/packed-eval.ts";
+// post-training analyses on a sweep in the database (issue #6): Table 3 ensembles, nearest neighbours, export/import
+export { ensembleFromDatabase, ensembleTableRows, type EnsembleFromDbOptions, type EnsembleReport, type EnsembleMember, type EnsembleMetricRow, type ClosableEngine } from "./analysis/ensemble-from-db.ts";
+export { neighboursFromDatabase, type NeighboursReport } from "./analysis/neighbours-from-db.ts";
+export { exportTrialPrompt, importPrompt, promptStats, PROMPT_FORMATS, type PromptFormat, type ExportedPrompt, type ImportedPrompt, type PromptStats } from "./analysis/prompt-files.ts";
+export { loadTrialPrompt, type TrialPrompt } from "./analysis/trial-prompt.ts";
+export { parseStoredTrialConfig, promptFromState, devExamplesOf, StoredTrialConfigSchema, type StoredTrialConfig, type StoredPrompt, type SyntheticSize } from "./analysis/stored-trial.ts";

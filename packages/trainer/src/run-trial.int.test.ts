@@ -172,11 +172,10 @@ describe("runTrial on the fixture model (real engine)", () => {
     expect(res.state).toBe("completed");
     const losses = sink.rows.filter((r) => r.name === "loss").map((r) => r.value);
     expect(losses.at(-1)!).toBeLessThan(losses[0]);
-    // T5Engine has no setWeights: the tuned model is selected by its dev loss (lower is better)
-    const devLosses = sink.evaluations.map((e) => e.metrics.dev_loss);
-    expect(devLosses.length).toBe(2);
-    expect(devLosses[1]).toBeLessThan(devLosses[0]);
-    expect(res.best).toMatchObject({ metric: "dev_loss", step: 6 });
+    // T5Engine.setWeights lets evaluation decode with the tuned weights: selection by the task metric
+    expect(sink.evaluations.map((e) => e.step)).toEqual([3, 6]);
+    for (const e of sink.evaluations) expect(e.metrics[task.primaryMetric]).toEqual(expect.any(Number));
+    expect(res.best?.metric).toBe(task.primaryMetric);
     const st = (await store.latest())!;
     expect(Object.keys(st.weights!).length).toBeGreaterThan(10);
     expect(Object.keys(st.optimizer.params).length).toBeGreaterThan(10);

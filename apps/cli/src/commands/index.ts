@@ -33,3 +33,10 @@ commands.push(dbMigrateCommand);
 
 import { command as benchGpuCommand } from "./bench-gpu.ts";
 commands.push(benchGpuCommand);
+
+// post-training analyses (issue #6): Table 3 ensembles, nearest neighbours, prompt export/import
+import { command as ensembleCommand } from "./ensemble.ts";
+import { command as neighboursCommand } from "./neighbours.ts";
+import { command as exportCommand } from "./export.ts";
+import { command as importCommand } from "./import.ts";
+commands.push(ensembleCommand, neighboursCommand, exportCommand, importCommand);

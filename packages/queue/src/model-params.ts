@@ -1,0 +1,28 @@
+// The parameter count of each model of a sweep (the x axis of the scale curve). A sweep may
+// state it (`params:`); otherwise it is counted from the checkpoint's config.json when the
+// checkpoint is on this machine (T5's tensor shapes: @ptune/t5 expectedT5Tensors), else 0.
+import { existsSync } from "node:fs";
+import path from "node:path";
+import type { SweepSpec } from "@ptune/sweep";
+import { expectedT5Tensors, readT5Config } from "@ptune/t5";
+
+export function countT5Parameters(checkpointDir: string): number {
+  return expectedT5Tensors(readT5Config(checkpointDir)).reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
+}
+
+/** model name -> parameter count (0 when unknown). */
+export function modelParams(spec: SweepSpec): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of Object.values(spec.models)) {
+    let n = m.params ?? 0;
+    if (!m.params && existsSync(path.join(m.checkpoint, "config.json"))) {
+      try {
+        n = countT5Parameters(m.checkpoint);
+      } catch {
+        n = 0; // an unreadable config is the worker's error to report, not submit's
+      }
+    }
+    out.set(m.name, n);
+  }
+  return out;
+}
