@@ -12,6 +12,7 @@ export {
   listSweeps,
   sweepStatus,
   trialsOfSweep,
+  trialStates,
   getTrial,
   trialInput,
   TRIAL_STATES,

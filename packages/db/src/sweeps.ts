@@ -1,6 +1,7 @@
 // Sweeps and their trials: submission (idempotent), cancellation, retry, status.
 // A trial's id is its configuration hash (@ptune/sweep trialHash), so overlapping sweeps share
 // trials and a re-submitted sweep inserts nothing new (INSERT ... ON CONFLICT DO NOTHING).
+import type pg from "pg";
 import { z } from "zod";
 import { transaction, type Db } from "./db.ts";
 import { NotFoundError } from "./errors.ts";
@@ -27,6 +28,7 @@ export const trialInput = z.object({
   config: z.record(z.string(), z.unknown()),
 });
 export type TrialInput = z.input<typeof trialInput>;
+type TrialInputParsed = z.output<typeof trialInput>;
 
 const sweepInput = z.object({
   name: z.string().min(1).max(200),
@@ -70,50 +72,105 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.
  * Records a sweep and its trials. Re-delivery is a no-op: the sweep is matched by name (its YAML
  * is updated to the latest submission), trials by id, memberships by (sweep, trial).
  * `created` counts trials new to the database, `existing` those already there (from an earlier
- * submission or an overlapping sweep).
+ * submission or an overlapping sweep). `trialIds` are the distinct ids in submission order.
+ *
+ * Set-based (issue #5: 10,000 trials took 10-36 s through Prisma's createMany): one transaction
+ * of at most five statements whatever the sweep's size; see insertTrials.
  */
 export async function upsertSweep(
   db: Db,
   input: { name: string; yaml: string; trials: TrialInput[] },
 ): Promise<{ sweepId: number; sweepCreated: boolean; created: number; existing: number; trialIds: string[] }> {
+  let T = performance.now(); const L = (w: string) => { const x = performance.now(); console.log("  ", w, (x - T).toFixed(0)); T = x; };
   const { name, yaml, trials } = parse(sweepInput, input, "upsertSweep");
-  const unique = [...new Map(trials.map((t) => [t.id, t])).values()];
-  return db.prisma.$transaction(
-    async (tx) => {
-      const prior = await tx.sweep.findUnique({ where: { name }, select: { id: true } });
-      const sweep = prior
-        ? await tx.sweep.update({ where: { id: prior.id }, data: { yaml }, select: { id: true } })
-        : await tx.sweep.create({ data: { name, yaml }, select: { id: true } });
-      const inserted = await tx.trial.createMany({
-        data: unique.map((t) => ({
-          id: t.id,
-          config: t.config as object,
-          model: t.model,
-          size: t.size ?? t.model,
-          task: t.task,
-          method: t.method,
-          promptLength: t.promptLength ?? null,
-          init: t.init ?? null,
-          seed: t.seed,
-          params: BigInt(t.params),
-          metric: t.metric ?? null,
-        })),
-        skipDuplicates: true,
-      });
-      await tx.sweepTrial.createMany({
-        data: unique.map((t) => ({ sweepId: sweep.id, trialId: t.id })),
-        skipDuplicates: true,
-      });
-      return {
-        sweepId: sweep.id,
-        sweepCreated: !prior,
-        created: inserted.count,
-        existing: unique.length - inserted.count,
-        trialIds: unique.map((t) => t.id),
-      };
-    },
-    { timeout: 120_000, maxWait: 30_000 },
+  L("zod");
+  // A repeated id keeps its first position and its last definition (as a Map does).
+  const byId = new Map(trials.map((t) => [t.id, t]));
+  const trialIds = [...byId.keys()];
+  // Id order: two overlapping submissions then take their row locks in the same order (no deadlock).
+  const sorted = [...trialIds].sort();
+  return transaction(db, async (c) => {
+    L("begin"); const sweep = await upsertSweepRow(c, name, yaml); L("sweep");
+    if (!sorted.length) return { sweepId: sweep.id, sweepCreated: sweep.created, created: 0, existing: 0, trialIds };
+    // Ship configs only for trials the database lacks: a re-submission sends ids, not 6 MB of JSON.
+    const known = await c.query<{ id: string }>("SELECT id FROM trials WHERE id = ANY($1::text[])", [sorted]);
+    const knownIds = new Set(known.rows.map((r) => r.id));
+    L("known"); const fresh = knownIds.size ? sorted.filter((id) => !knownIds.has(id)) : sorted;
+    const created = fresh.length ? await insertTrials(c, fresh.map((id) => byId.get(id)!)) : 0;
+    L("insert trials"); await c.query(
+      `INSERT INTO sweep_trials (sweep_id, trial_id)
+       SELECT $1, u.id FROM unnest($2::text[]) AS u(id)
+       WHERE NOT EXISTS (SELECT 1 FROM sweep_trials st WHERE st.sweep_id = $1 AND st.trial_id = u.id)
+       ON CONFLICT DO NOTHING`,
+      [sweep.id, sorted],
+    );
+    L("members"); return { sweepId: sweep.id, sweepCreated: sweep.created, created, existing: sorted.length - created, trialIds };
+  });
+}
+
+/**
+ * The sweep's row by name, its YAML replaced. Update first, insert only when new: an INSERT ...
+ * ON CONFLICT alone would burn a serial id on every re-submission, and sweep ids are what users
+ * type. A concurrent first submission of the same name falls back to the update (ON CONFLICT).
+ */
+async function upsertSweepRow(c: pg.PoolClient, name: string, yaml: string): Promise<{ id: number; created: boolean }> {
+  const upd = await c.query<{ id: number }>("UPDATE sweeps SET yaml = $2 WHERE name = $1 RETURNING id", [name, yaml]);
+  if (upd.rows.length) return { id: upd.rows[0]!.id, created: false };
+  const ins = await c.query<{ id: number; created: boolean }>(
+    // xmax = 0: the row was inserted, not updated by the conflict clause
+    "INSERT INTO sweeps (name, yaml) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET yaml = EXCLUDED.yaml RETURNING id, (xmax = 0) AS created",
+    [name, yaml],
   );
+  return ins.rows[0]!;
+}
+
+/**
+ * One INSERT for any number of trials; returns how many were new. Scalar columns travel as typed
+ * arrays zipped back into rows by `unnest` (PostgreSQL docs, "Array Functions": unnest with several
+ * arguments). The configs travel as ONE JSON array text split by `json_array_elements`: measured
+ * on 10,000 trials (6 MB of config), a jsonb[] parameter cost ~0.9 s in node-postgres's array
+ * literal escaping plus ~0.6 s of server parsing, json_to_recordset ~0.5 s, this ~0.1 s.
+ * WITH ORDINALITY pairs each config with its row by position.
+ */
+async function insertTrials(c: pg.PoolClient, rows: TrialInputParsed[]): Promise<number> {
+  const n = rows.length;
+  const cols = {
+    id: new Array<string>(n),
+    model: new Array<string>(n),
+    size: new Array<string>(n),
+    task: new Array<string>(n),
+    method: new Array<string>(n),
+    promptLength: new Array<number | null>(n),
+    init: new Array<string | null>(n),
+    seed: new Array<number>(n),
+    params: new Array<number>(n),
+    metric: new Array<string | null>(n),
+    config: new Array<unknown>(n),
+  };
+  for (let i = 0; i < n; i++) {
+    const t = rows[i]!;
+    cols.id[i] = t.id;
+    cols.model[i] = t.model;
+    cols.size[i] = t.size ?? t.model;
+    cols.task[i] = t.task;
+    cols.method[i] = t.method;
+    cols.promptLength[i] = t.promptLength ?? null;
+    cols.init[i] = t.init ?? null;
+    cols.seed[i] = t.seed;
+    cols.params[i] = t.params;
+    cols.metric[i] = t.metric ?? null;
+    cols.config[i] = t.config;
+  }
+  const res = await c.query(
+    `INSERT INTO trials (id, config, model, size, task, method, prompt_length, init, seed, params, metric)
+     SELECT u.id, e.config::jsonb, u.model, u.size, u.task, u.method, u.prompt_length, u.init, u.seed, u.params, u.metric
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::int[], $9::bigint[], $10::text[])
+       WITH ORDINALITY AS u(id, model, size, task, method, prompt_length, init, seed, params, metric, i)
+     JOIN json_array_elements($11::json) WITH ORDINALITY AS e(config, i) USING (i)
+     ON CONFLICT (id) DO NOTHING`,
+    [cols.id, cols.model, cols.size, cols.task, cols.method, cols.promptLength, cols.init, cols.seed, cols.params, cols.metric, JSON.stringify(cols.config)],
+  );
+  return res.rowCount ?? 0;
 }
 
 /** The sweep's id; throws NotFoundError naming the sweep. */
@@ -218,6 +275,21 @@ export async function trialsOfSweep(db: Db, ref: SweepRef, opts: { state?: Trial
     [sweep.id, opts.state ?? null],
   );
   return rows.map(toTrialRow);
+}
+
+/**
+ * The state of every trial of a sweep, keyed by trial id: what a re-submission needs to decide
+ * which trials still want a job, without shipping each trial's config JSON (issue #5).
+ */
+export async function trialStates(db: Db, ref: SweepRef): Promise<Map<string, TrialState>> {
+  const sweep = await resolveSweep(db, ref);
+  const { rows } = await db.pool.query<{ id: string; state: TrialState }>(
+    "SELECT t.id, t.state::text AS state FROM sweep_trials st JOIN trials t ON t.id = st.trial_id WHERE st.sweep_id = $1",
+    [sweep.id],
+  );
+  const out = new Map<string, TrialState>();
+  for (const r of rows) out.set(r.id, r.state);
+  return out;
 }
 
 /** One trial by id, or null. */

@@ -14,7 +14,7 @@ export interface QueuedTrial extends TrialJobData {
 const CHUNK = 2_000;
 
 /**
- * Adds one job per trial to the queue `queueName(trial.model)`. Returns how many adds were
+ * Adds one job per trial (or per pack: `trialIds` set, `trialId` = the pack id) to the queue `queueName(trial.model)`. Returns how many adds were
  * issued per queue (a trial already known to BullMQ is a no-op add).
  */
 export async function addTrialJobs(
@@ -37,7 +37,7 @@ export async function addTrialJobs(
       for (let i = 0; i < list.length; i += CHUNK) {
         await queue.addBulk(
           list.slice(i, i + CHUNK).map(({ priority, ...data }) => ({
-            name: "trial",
+            name: data.trialIds ? "pack" : "trial",
             data,
             opts: trialJobOptions(data.trialId, priority, policy),
           })),

@@ -1,7 +1,7 @@
 // Submitting a sweep: the DB learns the sweep and its trials first (idempotent upsert), then
 // every trial that still has work to do gets a job (idempotent: job id = trial hash), routed to
 // its model size's queue.
-import { trialsOfSweep, upsertSweep, type Db } from "@ptune/db";
+import { trialStates, upsertSweep, type Db } from "@ptune/db";
 import { readFile } from "node:fs/promises";
 import { expandSweep, parseSweep, queueNameFor, type SweepSpec, type Trial } from "@ptune/sweep";
 import type { Backend } from "./backend.ts";
@@ -10,6 +10,7 @@ import { addTrialJobs } from "./enqueue-jobs.ts";
 import type { QueueEnv } from "./env.ts";
 import { defaultRouting, type RoutingPolicy } from "./routing.ts";
 import { modelParams } from "./model-params.ts";
+import { sweepJobs } from "./pack-plan.ts";
 import { trialJobData, trialRow } from "./trial-job.ts";
 
 export interface SubmitSummary {
@@ -18,6 +19,8 @@ export interface SubmitSummary {
   trials: { total: number; new: number; existing: number };
   /** adds issued per queue (a trial that already has a job is a no-op add) */
   queued: Record<string, number>;
+  /** how many of those adds are pack jobs (sweep `pack: K` > 1; see pack-plan.ts) */
+  packs: number;
   /** trials not queued because they are completed, failed (see `ptune retry`) or cancelled */
   skipped: Record<string, number>;
   ms: { expand: number; db: number; queue: number };
@@ -36,7 +39,7 @@ export async function enqueueSweep(args: { db: Db; backend: Backend; spec: Sweep
   const skipped: Record<string, number> = {};
   let todo = trials;
   if (up.existing > 0) {
-    const state = new Map((await trialsOfSweep(args.db, up.sweepId)).map((r) => [r.id, r.state]));
+    const state = await trialStates(args.db, up.sweepId); // ids and states only, no config JSON
     todo = trials.filter((t) => {
       const s = state.get(t.id) ?? "queued";
       if (!NEEDS_JOB.has(s)) skipped[s] = (skipped[s] ?? 0) + 1;
@@ -45,13 +48,16 @@ export async function enqueueSweep(args: { db: Db; backend: Backend; spec: Sweep
   }
   const t2 = performance.now();
   const sweepId = String(up.sweepId);
-  const queued = await addTrialJobs(args.backend, todo.map((t) => trialJobData(sweepId, t)), queueNameFor, args.policy ?? defaultRouting);
+  // `pack: K` (K > 1): compatible prompt-tuning trials share a job (pack-plan.ts); else one job per trial.
+  const jobs = (args.spec.pack ?? 1) > 1 ? sweepJobs(sweepId, trials, todo, args.spec.pack) : todo.map((t) => trialJobData(sweepId, t));
+  const queued = await addTrialJobs(args.backend, jobs, queueNameFor, args.policy ?? defaultRouting);
   const t3 = performance.now();
   return {
     sweepId: up.sweepId,
     sweepName: args.spec.name,
     trials: { total: trials.length, new: up.created, existing: up.existing },
     queued,
+    packs: jobs.filter((j) => j.trialIds).length,
     skipped,
     ms: { expand: t1 - t0, db: t2 - t1, queue: t3 - t2 },
   };

@@ -8,6 +8,7 @@ export { readEnv, requireEnv, EnvError, type QueueEnv } from "./env.ts";
 export { defaultRouting, trialJobOptions, sanitizeQueueName, MAX_PRIORITY, type RoutingPolicy } from "./routing.ts";
 export { cancelSweepJobs, retryFailedJobs, type CancelSummary, type RetrySummary } from "./sweep-control.ts";
 export { trialJobData, trialRow } from "./trial-job.ts";
+export { planPacks, packJobId, packGroupKey, sweepJobs, type PackPlan, type JobPlan } from "./pack-plan.ts";
 export { countT5Parameters, modelParams } from "./model-params.ts";
 export { TrialWorker } from "./trial-worker.ts";
 export { startWorker, stopOnSignals, defaultWorkerId, defaultProcessorFile, type StartWorkerOptions, type WorkerHandle, type DaemonHeartbeat } from "./worker-daemon.ts";

@@ -6,10 +6,26 @@
 
 export interface TrialJobData {
   sweepId: string;
-  trialId: string; // the trial hash; also the BullMQ job id
+  /** the trial hash; also the BullMQ job id. For a pack job: the pack's id (`pack-<hash>`, pack-plan.ts). */
+  trialId: string;
   model: string; // model size name, e.g. "t5-small"; also picks the queue
+  /**
+   * Pack jobs only (job name "pack", sweep `pack: K`): the trials trained together in one packed
+   * batch (@ptune/trainer runPackedTrials), sorted. Absent on a single-trial job.
+   */
+  trialIds?: string[];
   /** Test/bench processors only: free-form parameters. Trial jobs leave it out. */
   spec?: Record<string, unknown>;
+}
+
+/** How one trial of a pack job ended (`failed` = the trainer's verdict, recorded in the DB). */
+export interface PackTrialOutcome {
+  trialId: string;
+  outcome: TrialOutcome | "failed";
+  attempt?: number;
+  step?: number;
+  resumedFrom?: number | null;
+  metrics?: Record<string, number>;
 }
 
 /**
@@ -29,8 +45,17 @@ export interface TrialJobResult {
   threadId?: number;
   /** engines this sandbox thread holds open (1 per model: the cache works across trials) */
   enginesOpen?: number;
+  /** pack jobs: one entry per trial of the pack, in `trialIds` order */
+  trials?: PackTrialOutcome[];
 }
 
 /** Reason strings sent as the AbortSignal reason into the sandbox (BullMQ Worker.cancelJob). */
 export const ABORT_SHUTDOWN = "ptune:shutdown";
 export const ABORT_CANCELLED = "ptune:cancelled";
+/** Pack jobs, inside the sandbox: one trial left the pack; the others checkpoint and go on without it. */
+export const ABORT_REPACK = "ptune:repack";
+
+/** True for a pack job's data (several trials, one job). */
+export function isPackJob(data: TrialJobData): data is TrialJobData & { trialIds: string[] } {
+  return Array.isArray(data.trialIds);
+}

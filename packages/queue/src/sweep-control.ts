@@ -18,7 +18,7 @@ export interface CancelSummary {
   sweepId: number;
   /** trials the DB marked cancelled */
   cancelled: number;
-  /** their jobs removed from the queues (not running) */
+  /** their jobs removed from the queues (not running; a pack job counts once) */
   jobsRemoved: number;
   /** jobs still running: they stop at their next step */
   running: number;
@@ -30,8 +30,10 @@ export async function cancelSweepJobs(args: { db: Db; backend: Backend; sweep: S
   const rows = (await trialsOfSweep(args.db, sweepId, { state: "cancelled" })).filter((r) => ids.has(r.id));
   let jobsRemoved = 0;
   let running = 0;
+  const packQueues = new Set<string>();
   for (const r of rows) {
-    const queue = args.backend.queue(sanitizeQueueName(queueNameFor(r.size)));
+    const name = sanitizeQueueName(queueNameFor(r.size));
+    const queue = args.backend.queue(name);
     const state = await queue.getJobState(r.id);
     // Only jobs still waiting are removed: a finished job keeps its record (a running trial may
     // notice the cancel and finish before this loop reaches it), and an active one is locked.
@@ -39,6 +41,22 @@ export async function cancelSweepJobs(args: { db: Db; backend: Backend; sweep: S
     else if (WAITING.has(state)) {
       if ((await queue.remove(r.id)) === 1) jobsRemoved++;
       else running++; // picked up meanwhile: locked, it stops at its next step
+    } else if (state === "unknown") packQueues.add(name); // no job of its own: maybe in a pack job
+  }
+  // Pack jobs (sweep `pack: K`) carry the pack's id, not a trial id: find the sweep's by scanning
+  // the queues where a cancelled trial had no job of its own. A running pack drops its cancelled
+  // trials through its DB poll (pack-processor.ts).
+  for (const name of packQueues) {
+    const queue = args.backend.queue(name);
+    const jobs = await queue.getJobs(["waiting", "prioritized", "delayed", "active"]);
+    for (const job of jobs) {
+      if (!job?.id || job.name !== "pack" || job.data.sweepId !== String(sweepId)) continue;
+      const state = await queue.getJobState(job.id);
+      if (state === "active") running++;
+      else if (WAITING.has(state)) {
+        if ((await queue.remove(job.id)) === 1) jobsRemoved++;
+        else running++;
+      }
     }
   }
   return { sweepId, cancelled: cancelled.length, jobsRemoved, running };

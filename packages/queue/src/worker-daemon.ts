@@ -86,7 +86,8 @@ export function startWorker(opts: StartWorkerOptions): WorkerHandle {
     synthetic: opts.synthetic ?? { train: 1000, dev: 100 },
   };
   const queues = [...new Set(opts.sizes.map((s) => sanitizeQueueName((opts.queueName ?? ((x) => x))(s))))];
-  const running = new Set<string>();
+  const running = new Map<string, string[]>(); // job id -> trial ids
+  const what = (job: { id?: string; data: { trialIds?: string[] } }) => (job.data.trialIds ? `pack ${job.id} (${job.data.trialIds.length} trials)` : `trial ${job.id}`);
   const workers = queues.map((q) => {
     const w = opts.backend.worker(q, opts.processorFile ?? defaultProcessorFile, {
       concurrency: opts.concurrency,
@@ -96,20 +97,22 @@ export function startWorker(opts: StartWorkerOptions): WorkerHandle {
       workerThreadsOptions: { workerData: sandbox },
     });
     w.on("active", (job) => {
-      running.add(job.id!);
-      log(`${q}: trial ${job.id} started (attempt ${job.attemptsStarted})`);
+      // a pack job runs several trials: the heartbeat lists each of them
+      running.set(job.id!, job.data.trialIds ?? [job.id!]);
+      log(`${q}: ${what(job)} started (attempt ${job.attemptsStarted})`);
     });
     w.on("completed", (job, r: TrialJobResult) => {
       running.delete(job.id!);
-      log(`${q}: trial ${job.id} ${r?.outcome ?? "done"}${r?.step !== undefined ? ` at step ${r.step}` : ""}`);
+      const per = r?.trials ? `: ${r.trials.map((t) => `${t.trialId} ${t.outcome}`).join(", ")}` : "";
+      log(`${q}: ${what(job)} ${r?.outcome ?? "done"}${r?.step !== undefined ? ` at step ${r.step}` : ""}${per}`);
     });
     w.on("failed", (job, err) => {
       if (job) running.delete(job.id!);
-      if (err.name !== "WaitingError") log(`${q}: trial ${job?.id} failed: ${err.message}`);
+      if (err.name !== "WaitingError") log(`${q}: ${job ? what(job) : "job"} failed: ${err.message}`);
     });
     w.onReleased = (job, r) => {
       running.delete(job.id!);
-      log(`${q}: trial ${job.id} released at step ${r.step ?? "?"} (checkpointed; back in the queue)`);
+      log(`${q}: ${what(job)} released at step ${r.step ?? "?"} (checkpointed; back in the queue)`);
     };
     w.on("error", (err) => log(`${q}: worker error: ${err.message}`));
     return w;
@@ -130,7 +133,7 @@ export function startWorker(opts: StartWorkerOptions): WorkerHandle {
   const beat = async () => {
     if (!opts.heartbeat) return;
     try {
-      await opts.heartbeat({ workerId, sizes: opts.sizes, device: opts.device, concurrency: opts.concurrency, running: [...running], state });
+      await opts.heartbeat({ workerId, sizes: opts.sizes, device: opts.device, concurrency: opts.concurrency, running: [...running.values()].flat(), state });
     } catch (e) {
       log(`heartbeat failed: ${(e as Error).message}`);
     }

@@ -4,7 +4,7 @@ export { expandSweep, ruleMatches, type Combo } from "./expand.ts";
 export { trialHash, trialIdentity, canonicalJson, TRIAL_ID_LENGTH, TRIAL_IDENTITY_VERSION, type TrialConfig } from "./hash.ts";
 export { queueNameFor, QUEUE_PREFIX } from "./queue-name.ts";
 export { SweepError, formatProblem, type SweepProblem } from "./errors.ts";
-export { TRAINING_DEFAULTS, MODEL_TUNING_DEFAULTS, PRIORITY_MAX } from "./schema.ts";
+export { TRAINING_DEFAULTS, MODEL_TUNING_DEFAULTS, PRIORITY_MAX, PACK_MAX } from "./schema.ts";
 export {
   INITS, METHODS, TASK_FORMATS, PRESETS, SYNTHETIC_TASK,
   type SweepSpec, type Trial, type TrainingSettings, type ModelEntry, type TaskEntry, type Grid, type AxisRule,

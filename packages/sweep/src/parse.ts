@@ -121,6 +121,7 @@ function toSpec(raw: RawSweep, file: string, baseDir: string): SweepSpec {
     name: raw.name,
     file,
     priority: raw.priority,
+    pack: raw.pack,
     models,
     tasks,
     grid: toRule(raw.grid) as SweepSpec["grid"],

@@ -48,6 +48,9 @@ const dirPath = z.string({ error: "a directory path" }).min(1, { error: "a direc
 /** BullMQ's priority range: 1 runs first, 2^21 last (0 would mean "unprioritised"). */
 export const PRIORITY_MAX = 2 ** 21;
 const priority = int(`an integer from 1 (runs first) to ${PRIORITY_MAX}`, 1, PRIORITY_MAX);
+/** Most trials one worker trains in one packed batch (`pack:`; issue #4, @ptune/queue README). */
+export const PACK_MAX = 64;
+const pack = int(`an integer from 1 (one trial per job) to ${PACK_MAX}`, 1, PACK_MAX);
 
 /** Axis values: a list, or a single value as shorthand for a one-element list. */
 function axis<T extends z.ZodType>(leaf: T, listDesc: string) {
@@ -185,6 +188,7 @@ export const sweepSchema = obj(
   {
     name: name("sweep"),
     priority: priority.default(100),
+    pack: pack.default(1),
     models: z
       .record(name("model"), model, { error: "a mapping of model names to { checkpoint, gpu_memory_gb, ... }" })
       .refine((m) => Object.keys(m).length > 0, { error: "expected at least one model" }),
@@ -194,7 +198,7 @@ export const sweepSchema = obj(
     exclude: z.array(rule, { error: "a list of rules" }).default([]),
     include: z.array(rule, { error: "a list of rules" }).default([]),
   },
-  "a sweep mapping with name, models, grid and optional tasks, training, exclude, include, priority",
+  "a sweep mapping with name, models, grid and optional tasks, training, exclude, include, priority, pack",
 );
 
 export type RawSweep = z.output<typeof sweepSchema>;

@@ -75,6 +75,11 @@ export interface SweepSpec {
   /** The file name the spec was read from, as given (used in messages). */
   file: string;
   priority: number;
+  /**
+   * Scheduling hint (not part of trial identity): up to this many compatible prompt-tuning trials
+   * go into one queue job and train in one packed batch (@ptune/queue). 1 = one trial per job.
+   */
+  pack: number;
   models: Record<string, ModelEntry>;
   tasks: Record<string, TaskEntry>;
   grid: Grid;

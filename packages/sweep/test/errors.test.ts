@@ -113,7 +113,7 @@ name: u
 trainig:
   lr: 0.1
 `,
-    `${FILE}:8:1: trainig: unknown key (did you mean training?); expected one of name | priority | models | tasks | grid | training | exclude | include`,
+    `${FILE}:8:1: trainig: unknown key (did you mean training?); expected one of name | priority | pack | models | tasks | grid | training | exclude | include`,
   ],
   [
     "an unknown key in a model entry",
@@ -265,6 +265,16 @@ grid: { model: [small], task: [synthetic] }
     `${FILE}:2:11: priority: expected an integer from 1 (runs first) to 2097152, got 0`,
   ],
   [
+    "a pack size out of range",
+    `name: t
+pack: 0
+models:
+  small: { checkpoint: models/small, gpu_memory_gb: 4 }
+grid: { model: [small], task: [synthetic] }
+`,
+    `${FILE}:2:7: pack: expected an integer from 1 (one trial per job) to 64, got 0`,
+  ],
+  [
     "a model name with a space",
     `name: t
 models:
@@ -316,7 +326,7 @@ grid: { model: [xl], task: [synthetic] }
     "a document that is a list",
     `- name: t
 `,
-    `${FILE}:1:1: expected a sweep mapping with name, models, grid and optional tasks, training, exclude, include, priority, got a list`,
+    `${FILE}:1:1: expected a sweep mapping with name, models, grid and optional tasks, training, exclude, include, priority, pack, got a list`,
   ],
 ];
 

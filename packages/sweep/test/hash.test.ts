@@ -78,6 +78,13 @@ name: a
     expect(trialHash({ ...t, sweepName: "other", priority: 1, model: { ...t.model, gpuMemoryGb: 80 } })).toBe(t.id);
   });
 
+  it("ignores pack (a scheduling hint): pack: 3 keeps every id; it defaults to 1", () => {
+    const plain = parseSweep(`name: a\nmodels:\n  small: { checkpoint: /ckpt/small, gpu_memory_gb: 4 }\ngrid: { model: [small], task: [synthetic] }\n`, "a.yaml");
+    expect(plain.pack).toBe(1);
+    const packed = sweep("a", "pack: 3\n");
+    expect(packed.map((t) => t.id)).toEqual(sweep("a").map((t) => t.id));
+  });
+
   it("treats explicit defaults like omitted ones", () => {
     const a = sweep("a").map((t) => t.id);
     const b = sweep("a", "training: { lr: 0.3, batch_size: 32, early_stopping: { metric: null } }\n").map((t) => t.id);

@@ -1,13 +1,8 @@
 // The engine contract of docs/architecture.md ("Engine (@ptune/t5) used by the trainer"), declared
 // structurally: `T5Engine` from @ptune/t5 satisfies it, and the trainer depends on nothing more.
-export interface Batch {
-  batchSize: number;
-  inputLen: number;
-  targetLen: number;
-  inputIds: Int32Array; // [B, T], pad 0
-  attentionMask: Int32Array; // [B, T]
-  labels: Int32Array; // [B, L], -100 = ignored
-}
+import type { Batch } from "@ptune/t5";
+
+export type { Batch };
 
 export type PromptArg = { data: Float32Array; len: number };
 export type PerExamplePromptArg = { perExample: Float32Array; mask: Int32Array; pmax: number };

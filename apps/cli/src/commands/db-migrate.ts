@@ -6,7 +6,7 @@ import { CliError, type Command } from "../command.ts";
 
 export const command: Command = {
   name: "db migrate",
-  summary: "Create the database if missing and apply pending migrations (tables and views)",
+  summary: "create the database if missing and apply pending migrations (tables and views)",
   usage: "ptune db migrate [--database-url postgresql://...] [--data-dir .ptune/pg] [--json]",
   example: "DATABASE_URL=postgresql://postgres@127.0.0.1:5432/ptune ptune db migrate",
   options: { "database-url": { type: "string" }, "data-dir": { type: "string" } },

@@ -10,7 +10,7 @@ const USAGE = "ptune ensemble <sweep> --model <name|size> --task <task> [--promp
 
 export const command: Command = {
   name: "ensemble",
-  summary: "Prompt ensemble of a sweep's trials (paper Table 3): average / best / majority vote, stored for the report",
+  summary: "prompt ensemble of a sweep's trials (paper Table 3): average / best / majority vote, stored for the report",
   usage: USAGE,
   example: "ptune ensemble quickstart --model nano --task synthetic --prompt-length 16 --k 5",
   options: {

@@ -9,7 +9,7 @@ const USAGE = "ptune export <trial-id> --format peft|npy --out <dir|file.npy> [-
 
 export const command: Command = {
   name: "export",
-  summary: "Write a trial's best prompt as a PEFT adapter (adapter_model.safetensors + adapter_config.json) or a .npy",
+  summary: "write a trial's best prompt as a PEFT adapter (adapter_model.safetensors + adapter_config.json) or a .npy",
   usage: USAGE,
   example: "ptune export 4828329fe077 --format peft --out adapters/rte-seed0",
   options: { format: { type: "string" }, out: { type: "string" } },

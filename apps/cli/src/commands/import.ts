@@ -8,7 +8,7 @@ const USAGE = "ptune import <adapter-dir|file.npy> [--json]";
 
 export const command: Command = {
   name: "import",
-  summary: "Read a prompt exported as a PEFT adapter or .npy and print its shape and statistics",
+  summary: "read a prompt exported as a PEFT adapter or .npy and print its shape and statistics",
   usage: USAGE,
   example: "ptune import adapters/rte-seed0",
   async run({ positionals }, io) {

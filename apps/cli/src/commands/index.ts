@@ -1,42 +1,44 @@
 import type { Command } from "../command.ts";
+import { command as benchEngine } from "./bench-engine.ts";
+import { command as benchGpu } from "./bench-gpu.ts";
+import { command as benchOrchestrator } from "./bench-orchestrator.ts";
+import { command as cancel } from "./cancel.ts";
+import { command as checkParity } from "./check-parity.ts";
+import { command as dashboard } from "./dashboard.ts";
+import { command as dbMigrate } from "./db-migrate.ts";
+import { command as ensemble } from "./ensemble.ts";
+import { command as exportPrompt } from "./export.ts";
+import { command as importPrompt } from "./import.ts";
+import { command as modelsInit } from "./models-init.ts";
+import { command as neighbours } from "./neighbours.ts";
+import { command as report } from "./report.ts";
+import { command as retry } from "./retry.ts";
+import { command as run } from "./run.ts";
+import { command as status } from "./status.ts";
+import { command as submit } from "./submit.ts";
+import { command as trials } from "./trials.ts";
+import { command as worker } from "./worker.ts";
 
-// Every command, in the order `ptune --help` lists them. Add new ones here.
-export const commands: Command[] = [];
-
-import { command as reportCommand } from "./report.ts";
-commands.push(reportCommand);
-
-import { command as modelsInitCommand } from "./models-init.ts";
-commands.push(modelsInitCommand);
-
-import { command as runCommand } from "./run.ts";
-import { command as statusCommand } from "./status.ts";
-import { command as trialsCommand } from "./trials.ts";
-commands.push(runCommand, statusCommand, trialsCommand);
-
-import { command as submitCommand } from "./submit.ts";
-import { command as workerCommand } from "./worker.ts";
-import { command as cancelCommand } from "./cancel.ts";
-import { command as retryCommand } from "./retry.ts";
-import { command as benchOrchestratorCommand } from "./bench-orchestrator.ts";
-commands.push(submitCommand, workerCommand, cancelCommand, retryCommand, benchOrchestratorCommand);
-
-import { command as dashboardCommand } from "./dashboard.ts";
-commands.push(dashboardCommand);
-
-import { command as checkParityCommand } from "./check-parity.ts";
-import { command as benchEngineCommand } from "./bench-engine.ts";
-commands.push(checkParityCommand, benchEngineCommand);
-
-import { command as dbMigrateCommand } from "./db-migrate.ts";
-commands.push(dbMigrateCommand);
-
-import { command as benchGpuCommand } from "./bench-gpu.ts";
-commands.push(benchGpuCommand);
-
-// post-training analyses (issue #6): Table 3 ensembles, nearest neighbours, prompt export/import
-import { command as ensembleCommand } from "./ensemble.ts";
-import { command as neighboursCommand } from "./neighbours.ts";
-import { command as exportCommand } from "./export.ts";
-import { command as importCommand } from "./import.ts";
-commands.push(ensembleCommand, neighboursCommand, exportCommand, importCommand);
+// Every command, in the order `ptune --help` lists them: the local quickstart, the distributed
+// workflow, results and analyses, models and the engine, then benchmarks. Add new ones here.
+export const commands: Command[] = [
+  run,
+  submit,
+  worker,
+  status,
+  trials,
+  cancel,
+  retry,
+  report,
+  dashboard,
+  ensemble,
+  neighbours,
+  exportPrompt,
+  importPrompt,
+  modelsInit,
+  checkParity,
+  dbMigrate,
+  benchEngine,
+  benchOrchestrator,
+  benchGpu,
+];

@@ -12,7 +12,7 @@ const USAGE = "ptune neighbours <trial-id> [--k 5] [--dry-run] [--json]";
 
 export const command: Command = {
   name: "neighbours",
-  summary: "Nearest vocabulary tokens of each position of a trial's best prompt (paper §7), stored for the report",
+  summary: "nearest vocabulary tokens of each position of a trial's best prompt (paper §7), stored for the report",
   usage: USAGE,
   example: "ptune neighbours 4828329fe077 --k 5",
   options: { k: { type: "string" }, "dry-run": { type: "boolean" } },

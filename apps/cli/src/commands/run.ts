@@ -11,7 +11,7 @@ import { bar, duration, progressLines, table } from "../render.ts";
 
 export const command: Command = {
   name: "run",
-  summary: "Run a sweep locally: embedded Postgres, local workers, result table (no servers needed)",
+  summary: "run a sweep locally: embedded Postgres, local workers, result table (no servers needed)",
   usage: "ptune run <sweep.yaml> [--concurrency N] [--device cpu|cuda] [--data-dir .ptune/pg] [--json]",
   example: "ptune run sweeps/quickstart.yaml",
   options: {

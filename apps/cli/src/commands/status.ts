@@ -33,7 +33,7 @@ function print(io: Io, snap: Snapshot) {
 
 export const command: Command = {
   name: "status",
-  summary: "Trial counts per size/task/state, and progress of running trials",
+  summary: "trial counts per size/task/state, and progress of running trials",
   usage: "ptune status [sweep] [--watch] [--interval s] [--local] [--json]",
   example: "ptune status quickstart --watch",
   options: { watch: { type: "boolean", short: "w" }, interval: { type: "string" }, local: { type: "boolean" } },

@@ -5,7 +5,7 @@ import { table } from "../render.ts";
 
 export const command: Command = {
   name: "trials",
-  summary: "The trials of a sweep with their state and best dev score",
+  summary: "the trials of a sweep with their state and best dev score",
   usage: "ptune trials <sweep> [--state queued|running|completed|failed|cancelled] [--json]",
   example: "ptune trials quickstart --state failed",
   options: { state: { type: "string" } },

@@ -19,10 +19,11 @@ import { loadSplit, syntheticTask, type Example } from "@ptune/tasks";
 import { deserializeTrainState, runTrial, serializeTrainState, type TrialResult } from "@ptune/trainer";
 import { ensurePresetModel } from "../ensure-models.ts";
 import { EngineCache } from "./engine-cache.ts";
-import type { ClaimedAttempt, SandboxConfig, TrialResultLike, TrialRuntime } from "./runtime.ts";
+import { finishInput, packRuntime } from "./runtime-pack.ts";
+import type { ClaimedAttempt, PackRuntime, SandboxConfig, TrialResultLike } from "./runtime.ts";
 import { trialToSpec } from "./trial-to-spec.ts";
 
-export interface PtuneRuntime extends TrialRuntime {
+export interface PtuneRuntime extends PackRuntime {
   /** engines opened by this thread so far (one per checkpoint dir and device) */
   readonly enginesOpen: number;
   close(): Promise<void>;
@@ -54,6 +55,7 @@ export function createPtuneRuntime(cfg: SandboxConfig): PtuneRuntime {
   };
 
   return {
+    ...packRuntime({ db, cfg, engines, tokenizerFor, dataFor }),
     get enginesOpen() {
       return engines.size;
     },
@@ -103,13 +105,7 @@ export function createPtuneRuntime(cfg: SandboxConfig): PtuneRuntime {
           return result as unknown as TrialResultLike;
         },
         async finish(result) {
-          const r = result as unknown as TrialResult;
-          await writer.finish({
-            state: r.state,
-            result: { ...r, best: r.best ? { ...r.best } : null },
-            error: r.state === "failed" ? r.reason : null,
-            best: r.best ? { metric: r.best.metric, score: r.best.score, step: r.best.step } : null,
-          });
+          await writer.finish(finishInput(result));
         },
       };
     },

@@ -47,6 +47,38 @@ export interface TrialRuntime {
   closedState(e: unknown): "completed" | "cancelled" | null;
 }
 
+/**
+ * One claimed trial of a pack job. Its fenced store/sink live in the runtime; a write the DB refuses
+ * (StaleAttemptError: a newer attempt owns the trial, or its sweep was cancelled) does NOT throw into
+ * the packed trainer (that would end every trial of the pack): the lane is marked `stale`, later
+ * writes are dropped, and `onStale` tells the pack processor to take it out of the pack.
+ */
+export interface ClaimedLane {
+  trialId: string;
+  attempt: number;
+  resumeFrom: number | null;
+  readonly stale: boolean;
+  onStale?: () => void;
+  /** Records the final state (fenced; throws StaleAttemptError when refused). */
+  finish(result: TrialResultLike): Promise<void>;
+}
+
+export interface PackProgressLike extends ProgressLike {
+  trialId: string;
+}
+
+/** What the pack processor needs on top of the single-trial runtime. */
+export interface PackRuntime extends TrialRuntime {
+  /** claimAttempt for one trial of a pack (same errors as `claim`). */
+  claimLane(trialId: string, workerId: string): Promise<ClaimedLane>;
+  /**
+   * Trains the lanes together (@ptune/trainer runPackedTrials) with the cached engine until each
+   * has ended or `signal` fires; results in `lanes` order. Each lane resumes from its latest
+   * checkpoint, so calling it again with fewer lanes continues where the last call stopped.
+   */
+  runPack(lanes: readonly ClaimedLane[], signal: AbortSignal, onProgress: (p: PackProgressLike) => void): Promise<TrialResultLike[]>;
+}
+
 /** Settings the daemon hands to each sandbox thread (worker_threads workerData). */
 export interface SandboxConfig {
   databaseUrl: string;
