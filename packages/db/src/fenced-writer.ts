@@ -208,6 +208,31 @@ export class FencedWriter {
       { allowCancelled: true },
     );
   }
+
+  /**
+   * Hands the trial back to the queue without an end state: a graceful stop (SIGTERM) checkpointed
+   * it and its job returns to `wait` (packages/queue/README.md, "Stop"). The trial becomes `queued`
+   * again, so status does not show it running while no worker has it, and this attempt ends with
+   * outcome `superseded` (the next claim takes over from its checkpoint; there is no `released`
+   * outcome in the schema). Fenced and conditional: only when this attempt is still the current
+   * one and the trial is `running`; returns whether it did. Any later write of this attempt
+   * throws StaleAttemptError('requeued').
+   */
+  async release(): Promise<boolean> {
+    return transaction(this.db, async (c) => {
+      const res = await c.query(
+        `UPDATE trials SET state = 'queued', updated_at = now()
+         WHERE id = $1 AND current_attempt = $2 AND state = 'running'`,
+        [this.trialId, this.attempt],
+      );
+      if (!res.rowCount) return false;
+      await c.query("UPDATE attempts SET outcome = 'superseded', ended_at = now() WHERE trial_id = $1 AND number = $2 AND outcome = 'running'", [
+        this.trialId,
+        this.attempt,
+      ]);
+      return true;
+    });
+  }
 }
 
 /** node-postgres writes arrays as text literals; spell the non-finite doubles Postgres accepts. */

@@ -3,6 +3,7 @@
 // trials and a re-submitted sweep inserts nothing new (INSERT ... ON CONFLICT DO NOTHING).
 import type pg from "pg";
 import { z } from "zod";
+import { copyRows } from "./copy-rows.ts";
 import { transaction, type Db } from "./db.ts";
 import { NotFoundError } from "./errors.ts";
 
@@ -75,36 +76,34 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.
  * submission or an overlapping sweep). `trialIds` are the distinct ids in submission order.
  *
  * Set-based (issue #5: 10,000 trials took 10-36 s through Prisma's createMany): one transaction
- * of at most five statements whatever the sweep's size; see insertTrials.
+ * of a few statements whatever the sweep's size, issued one after another on one connection.
  */
 export async function upsertSweep(
   db: Db,
   input: { name: string; yaml: string; trials: TrialInput[] },
 ): Promise<{ sweepId: number; sweepCreated: boolean; created: number; existing: number; trialIds: string[] }> {
-  let T = performance.now(); const L = (w: string) => { const x = performance.now(); console.log("  ", w, (x - T).toFixed(0)); T = x; };
   const { name, yaml, trials } = parse(sweepInput, input, "upsertSweep");
-  L("zod");
   // A repeated id keeps its first position and its last definition (as a Map does).
   const byId = new Map(trials.map((t) => [t.id, t]));
   const trialIds = [...byId.keys()];
   // Id order: two overlapping submissions then take their row locks in the same order (no deadlock).
   const sorted = [...trialIds].sort();
   return transaction(db, async (c) => {
-    L("begin"); const sweep = await upsertSweepRow(c, name, yaml); L("sweep");
+    const sweep = await upsertSweepRow(c, name, yaml);
     if (!sorted.length) return { sweepId: sweep.id, sweepCreated: sweep.created, created: 0, existing: 0, trialIds };
     // Ship configs only for trials the database lacks: a re-submission sends ids, not 6 MB of JSON.
     const known = await c.query<{ id: string }>("SELECT id FROM trials WHERE id = ANY($1::text[])", [sorted]);
     const knownIds = new Set(known.rows.map((r) => r.id));
-    L("known"); const fresh = knownIds.size ? sorted.filter((id) => !knownIds.has(id)) : sorted;
+    const fresh = knownIds.size ? sorted.filter((id) => !knownIds.has(id)) : sorted;
     const created = fresh.length ? await insertTrials(c, fresh.map((id) => byId.get(id)!)) : 0;
-    L("insert trials"); await c.query(
+    await c.query(
       `INSERT INTO sweep_trials (sweep_id, trial_id)
        SELECT $1, u.id FROM unnest($2::text[]) AS u(id)
        WHERE NOT EXISTS (SELECT 1 FROM sweep_trials st WHERE st.sweep_id = $1 AND st.trial_id = u.id)
        ON CONFLICT DO NOTHING`,
       [sweep.id, sorted],
     );
-    L("members"); return { sweepId: sweep.id, sweepCreated: sweep.created, created, existing: sorted.length - created, trialIds };
+    return { sweepId: sweep.id, sweepCreated: sweep.created, created, existing: sorted.length - created, trialIds };
   });
 }
 
@@ -124,52 +123,26 @@ async function upsertSweepRow(c: pg.PoolClient, name: string, yaml: string): Pro
   return ins.rows[0]!;
 }
 
+const TRIAL_INPUT_COLUMNS = ["id", "config", "model", "size", "task", "method", "prompt_length", "init", "seed", "params", "metric"] as const;
+
 /**
- * One INSERT for any number of trials; returns how many were new. Scalar columns travel as typed
- * arrays zipped back into rows by `unnest` (PostgreSQL docs, "Array Functions": unnest with several
- * arguments). The configs travel as ONE JSON array text split by `json_array_elements`: measured
- * on 10,000 trials (6 MB of config), a jsonb[] parameter cost ~0.9 s in node-postgres's array
- * literal escaping plus ~0.6 s of server parsing, json_to_recordset ~0.5 s, this ~0.1 s.
- * WITH ORDINALITY pairs each config with its row by position.
+ * Inserts trials the database lacks; returns how many were new. COPY (copy-rows.ts) into a
+ * temporary table, then one INSERT ... SELECT ... ON CONFLICT DO NOTHING: COPY cannot skip
+ * conflicts itself, and a trial submitted concurrently by an overlapping sweep must be skipped,
+ * not fail the submission. The rows were copied in id order, which a scan of the fresh table
+ * returns (no ORDER BY: sorting 6 MB of rows would spill past work_mem).
  */
-async function insertTrials(c: pg.PoolClient, rows: TrialInputParsed[]): Promise<number> {
-  const n = rows.length;
-  const cols = {
-    id: new Array<string>(n),
-    model: new Array<string>(n),
-    size: new Array<string>(n),
-    task: new Array<string>(n),
-    method: new Array<string>(n),
-    promptLength: new Array<number | null>(n),
-    init: new Array<string | null>(n),
-    seed: new Array<number>(n),
-    params: new Array<number>(n),
-    metric: new Array<string | null>(n),
-    config: new Array<unknown>(n),
-  };
-  for (let i = 0; i < n; i++) {
-    const t = rows[i]!;
-    cols.id[i] = t.id;
-    cols.model[i] = t.model;
-    cols.size[i] = t.size ?? t.model;
-    cols.task[i] = t.task;
-    cols.method[i] = t.method;
-    cols.promptLength[i] = t.promptLength ?? null;
-    cols.init[i] = t.init ?? null;
-    cols.seed[i] = t.seed;
-    cols.params[i] = t.params;
-    cols.metric[i] = t.metric ?? null;
-    cols.config[i] = t.config;
-  }
-  const res = await c.query(
-    `INSERT INTO trials (id, config, model, size, task, method, prompt_length, init, seed, params, metric)
-     SELECT u.id, e.config::jsonb, u.model, u.size, u.task, u.method, u.prompt_length, u.init, u.seed, u.params, u.metric
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::int[], $9::bigint[], $10::text[])
-       WITH ORDINALITY AS u(id, model, size, task, method, prompt_length, init, seed, params, metric, i)
-     JOIN json_array_elements($11::json) WITH ORDINALITY AS e(config, i) USING (i)
-     ON CONFLICT (id) DO NOTHING`,
-    [cols.id, cols.model, cols.size, cols.task, cols.method, cols.promptLength, cols.init, cols.seed, cols.params, cols.metric, JSON.stringify(cols.config)],
+async function insertTrials(c: pg.PoolClient, trials: TrialInputParsed[]): Promise<number> {
+  await c.query("CREATE TEMP TABLE ptune_trials_in (LIKE trials INCLUDING DEFAULTS) ON COMMIT DROP");
+  await copyRows(
+    c,
+    "ptune_trials_in",
+    TRIAL_INPUT_COLUMNS,
+    trials.map((t) => [t.id, t.config, t.model, t.size ?? t.model, t.task, t.method, t.promptLength ?? null, t.init ?? null, t.seed, t.params, t.metric ?? null]),
   );
+  const cols = TRIAL_INPUT_COLUMNS.join(", ");
+  const res = await c.query(`INSERT INTO trials (${cols}) SELECT ${cols} FROM ptune_trials_in ON CONFLICT (id) DO NOTHING`);
+  await c.query("DROP TABLE ptune_trials_in");
   return res.rowCount ?? 0;
 }
 

@@ -22,7 +22,7 @@ beforeAll(async () => {
   await upsertSweep(db, {
     name: "f",
     yaml: "",
-    trials: [trial({ id: "t1" }), trial({ id: "t2" }), trial({ id: "t3" }), trial({ id: "t4", config: { training: { steps: 100, batchSize: 8 } } })],
+    trials: [trial({ id: "t1" }), trial({ id: "t2" }), trial({ id: "t3" }), trial({ id: "t4", config: { training: { steps: 100, batchSize: 8 } } }), trial({ id: "t5" })],
   });
 });
 afterAll(() => ctx.drop());
@@ -141,5 +141,29 @@ describe("fencing", () => {
     const p = (await runningProgress(db, "f")).find((x) => x.trialId === "t4")!;
     // 32 ex/s at batch 8 = 4 steps/s; 80 steps left -> 20 s.
     expect(p).toMatchObject({ step: 20, total: 100, loss: 2, examplesPerSec: 32, batchSize: 8, etaSeconds: 20 });
+  });
+
+  it("release hands a running trial back to the queue; the released attempt can write nothing more", async () => {
+    const a1 = await claimAttempt(db, "t5", "w-old");
+    const w1 = new FencedWriter(db, "t5", a1.attempt);
+    await w1.saveCheckpoint(bytes(7), { step: 7, best: false });
+    expect(await w1.release()).toBe(true);
+    expect(await getTrial(db, "t5")).toMatchObject({ state: "queued", currentAttempt: 1 });
+    expect((await attemptsOfTrial(db, "t5"))[0]).toMatchObject({ number: 1, outcome: "superseded" });
+    expect((await attemptsOfTrial(db, "t5"))[0]!.endedAt).toBeInstanceOf(Date);
+    expect(await w1.release()).toBe(false); // re-delivered: nothing left to release
+    await expect(w1.steps([{ step: 8, name: "loss", value: 1 }])).rejects.toMatchObject({ reason: "requeued" });
+    await expect(w1.finish({ state: "completed" })).rejects.toMatchObject({ reason: "requeued" });
+
+    // The next claim resumes from the released attempt's checkpoint; the old token stays fenced.
+    const a2 = await claimAttempt(db, "t5", "w-new");
+    expect(a2).toMatchObject({ attempt: 2, resumeFrom: { step: 7, attempt: 1 } });
+    expect(await w1.release()).toBe(false);
+    expect(await getTrial(db, "t5")).toMatchObject({ state: "running", currentAttempt: 2 });
+    // A release of a trial that is no longer running (finished) changes nothing.
+    const w2 = new FencedWriter(db, "t5", 2);
+    await w2.finish({ state: "completed" });
+    expect(await w2.release()).toBe(false);
+    expect((await getTrial(db, "t5"))!.state).toBe("completed");
   });
 });

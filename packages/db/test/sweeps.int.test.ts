@@ -9,6 +9,7 @@ import {
   retryFailed,
   sweepStatus,
   trialsOfSweep,
+  trialStates,
   upsertSweep,
   type Db,
 } from "../src/index.ts";
@@ -75,6 +76,16 @@ describe("status, cancel, retry", () => {
     expect((await getTrial(db, "a1"))!.state).toBe("cancelled");
     expect((await getTrial(db, "a2"))!.state).toBe("queued");
     expect((await listSweeps(db)).find((s) => s.name === "alpha")!.state).toBe("cancelled");
+  });
+
+  it("trialStates maps each trial of a sweep to its state", async () => {
+    const states = await trialStates(db, "alpha");
+    expect([...states.entries()].sort()).toEqual([
+      ["a1", "cancelled"],
+      ["a2", "queued"],
+      ["a3", "queued"],
+    ]);
+    await expect(trialStates(db, "nope")).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it("retryFailed requeues only the failed trials of the sweep", async () => {

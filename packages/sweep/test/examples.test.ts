@@ -11,6 +11,7 @@ describe("shipped sweeps", () => {
     const spec = load("quickstart.yaml");
     const trials = expandSweep(spec);
     expect(trials.length).toBe(9); // 2 models x 2 lengths x 2 inits + 1 model-tuning trial
+    expect(spec.pack).toBe(2); // packed jobs (@ptune/queue): same scores, exercises the packed trainer
     expect(trials.filter((t) => t.method === "model_tuning").map((t) => t.model.name)).toEqual(["nano"]);
     expect(new Set(trials.map((t) => t.model.checkpoint))).toEqual(
       new Set([path.join(repoRoot, ".ptune/models/t5-nano"), path.join(repoRoot, ".ptune/models/t5-micro")]),

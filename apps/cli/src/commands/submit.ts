@@ -26,6 +26,7 @@ export const command: Command = {
     }
     io.out(`sweep '${s.sweepName}' (id ${s.sweepId}): ${s.trials.total} trials, ${s.trials.new} new, ${s.trials.existing} already known`);
     for (const [queue, n] of Object.entries(s.queued).sort()) io.out(`  queued ${n} job(s) on ${queue}`);
+    if (s.packs) io.out(`  ${s.packs} of them pack job(s): compatible trials trained together in one batch (sweep 'pack:')`);
     for (const [state, n] of Object.entries(s.skipped).sort()) io.out(`  skipped ${n} ${state} trial(s)${state === "failed" ? " (ptune retry " + s.sweepName + " --failed)" : ""}`);
     io.out(`  ${(s.ms.expand + s.ms.db + s.ms.queue).toFixed(0)} ms (expand ${s.ms.expand.toFixed(0)}, database ${s.ms.db.toFixed(0)}, queue ${s.ms.queue.toFixed(0)})`);
     return 0;
