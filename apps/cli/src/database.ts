@@ -1,7 +1,8 @@
 // Which database a command talks to: DATABASE_URL when set (distributed mode), otherwise the
 // embedded PostgreSQL of local mode, kept in ./.ptune/pg (started, or reused when running).
-import { startEmbeddedPostgres } from "@ptune/db";
-import { connect, readEnv, type Connected } from "@ptune/queue";
+import { NotFoundError, startEmbeddedPostgres } from "@ptune/db";
+import { connect, EnvError, readEnv, type Connected } from "@ptune/queue";
+import { CliError } from "./command.ts";
 
 export interface Session extends Connected {
   mode: "distributed" | "local";
@@ -25,4 +26,22 @@ export async function openSession(opts: { local?: boolean; migrate?: boolean; da
       await pg.stop();
     },
   };
+}
+
+/**
+ * Runs `fn` with a session and closes it; the errors a user can fix (an unknown sweep, a bad
+ * environment variable) become one clear CLI line.
+ */
+export async function withSession<T>(opts: Parameters<typeof openSession>[0], fn: (s: Session) => Promise<T>): Promise<T> {
+  try {
+    const s = await openSession(opts);
+    try {
+      return await fn(s);
+    } finally {
+      await s.close();
+    }
+  } catch (e) {
+    if (e instanceof NotFoundError || e instanceof EnvError) throw new CliError(e.message);
+    throw e;
+  }
 }

@@ -1,21 +1,7 @@
 // One trial as the queue and the DB see it (pure mapping from @ptune/sweep's Trial).
+import type { TrialInput } from "@ptune/db";
 import type { Trial } from "@ptune/sweep";
 import type { QueuedTrial } from "./enqueue-jobs.ts";
-
-/** @ptune/db's TrialInput (sweeps.ts trialInput), structurally. */
-export interface TrialRowInput {
-  id: string;
-  model: string;
-  size: string;
-  task: string;
-  method: string;
-  promptLength: number | null;
-  init: string | null;
-  seed: number;
-  params: number;
-  metric: string | null;
-  config: Record<string, unknown>;
-}
 
 /** The job for one trial (ids only; the worker reads the config from the DB). */
 export function trialJobData(sweepId: string, trial: Trial): QueuedTrial {
@@ -23,7 +9,7 @@ export function trialJobData(sweepId: string, trial: Trial): QueuedTrial {
 }
 
 /** The DB row for one trial: the whole Trial is its config (what the worker hands the trainer). */
-export function trialRow(trial: Trial, params = trial.model.params ?? 0): TrialRowInput {
+export function trialRow(trial: Trial, params = trial.model.params ?? 0): TrialInput {
   return {
     id: trial.id,
     model: trial.model.name,

@@ -144,6 +144,8 @@ it("SIGTERM: the running trial checkpoints, its job goes back to wait, the worke
   const at = (await latestPrompt(a.db, id))!;
   expect(at.step).toBeLessThan(STEPS);
   expect(w.log.join("")).toMatch(/released/);
+  // released in the database too: `ptune status` shows it queued, not running
+  expect((await getTrial(a.db, id))?.state).toBe("queued");
   // the next worker resumes from exactly that checkpoint
   const h = startWorker({ backend, databaseUrl: a.url, sizes: [model], queueName: queueNameFor, device: "cpu", concurrency: 1, cacheDir: testCacheDir, threads: 1, synthetic: SYNTHETIC });
   cleanup.push(() => h.stop());

@@ -65,7 +65,7 @@ const AXES = {
   prompt_length: axis(int("an integer >= 1", 1), "a non-empty list of integers >= 1"),
   init: axis(oneOf(INITS), `a non-empty list of ${INITS.join(" | ")}`),
   task: axis(name("task"), "a non-empty list of task names"),
-  seed: axis(int("an integer from 0 to 4294967295", 0, 2 ** 32 - 1), "a non-empty list of integers >= 0"),
+  seed: axis(int("an integer from 0 to 2147483647", 0, 2 ** 31 - 1), "a non-empty list of integers >= 0"),
   method: axis(oneOf(METHODS), `a non-empty list of ${METHODS.join(" | ")}`),
 };
 

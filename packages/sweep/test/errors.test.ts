@@ -97,6 +97,15 @@ name: u
     `${FILE}:8:19: grid.prompt_length[0]: expected an integer >= 1, got 0`,
   ],
   [
+    "a seed beyond the database's 32-bit integer column",
+    `${head}grid:
+  model: [small]
+  task: [synthetic]
+  seed: [0, 2147483648]
+`,
+    `${FILE}:8:13: grid.seed[1]: expected an integer from 0 to 2147483647, got 2147483648`,
+  ],
+  [
     "a fractional prompt length",
     `${head}grid:
   model: [small]

@@ -1,8 +1,8 @@
 // ptune cancel <sweep>: cancel a sweep's unfinished trials; queued jobs are removed, running
 // trials stop at their next step.
-import { cancelSweepJobs, connect, EnvError } from "@ptune/queue";
-import { NotFoundError } from "@ptune/db";
+import { cancelSweepJobs } from "@ptune/queue";
 import { CliError, type Command } from "../command.ts";
+import { withSession } from "../database.ts";
 
 export const command: Command = {
   name: "cancel",
@@ -13,19 +13,11 @@ export const command: Command = {
   async run({ positionals, values }, io) {
     const [ref, ...extra] = positionals;
     if (!ref || extra.length) throw new CliError(`expected one sweep name or id\nusage: ${this.usage}`, 2);
-    try {
-      const c = await connect({ local: Boolean(values.local) });
-      try {
-        const s = await cancelSweepJobs({ db: c.db, backend: c.backend, sweep: ref });
-        if (io.json) io.out(JSON.stringify({ ok: true, ...s }));
-        else io.out(`sweep ${ref} (id ${s.sweepId}) cancelled: ${s.cancelled} trial(s); ${s.jobsRemoved} queued job(s) removed, ${s.running} running trial(s) stopping at their next step`);
-        return 0;
-      } finally {
-        await c.close();
-      }
-    } catch (e) {
-      if (e instanceof NotFoundError || e instanceof EnvError) throw new CliError(e.message);
-      throw e;
-    }
+    return withSession({ local: values.local ? true : undefined, migrate: false }, async (c) => {
+      const s = await cancelSweepJobs({ db: c.db, backend: c.backend, sweep: ref });
+      if (io.json) io.out(JSON.stringify({ ok: true, ...s }));
+      else io.out(`sweep ${ref} (id ${s.sweepId}) cancelled: ${s.cancelled} trial(s); ${s.jobsRemoved} queued job(s) removed, ${s.running} running trial(s) stopping at their next step`);
+      return 0;
+    });
   },
 };

@@ -1,8 +1,8 @@
 // ptune retry <sweep> --failed: put a sweep's failed trials back in the queue (resuming from
 // their last checkpoint).
-import { connect, EnvError, retryFailedJobs } from "@ptune/queue";
-import { NotFoundError } from "@ptune/db";
+import { retryFailedJobs } from "@ptune/queue";
 import { CliError, type Command } from "../command.ts";
+import { withSession } from "../database.ts";
 
 export const command: Command = {
   name: "retry",
@@ -14,19 +14,11 @@ export const command: Command = {
     const [ref, ...extra] = positionals;
     if (!ref || extra.length) throw new CliError(`expected one sweep name or id\nusage: ${this.usage}`, 2);
     if (!values.failed) throw new CliError(`say which trials to retry: --failed (the only kind for now)\nusage: ${this.usage}`, 2);
-    try {
-      const c = await connect({ local: Boolean(values.local) });
-      try {
-        const s = await retryFailedJobs({ db: c.db, backend: c.backend, sweep: ref });
-        if (io.json) io.out(JSON.stringify({ ok: true, ...s }));
-        else io.out(`sweep ${ref} (id ${s.sweepId}): ${s.retried} failed trial(s) re-queued (${s.jobsRetried} job(s) retried, ${s.jobsAdded} added)`);
-        return 0;
-      } finally {
-        await c.close();
-      }
-    } catch (e) {
-      if (e instanceof NotFoundError || e instanceof EnvError) throw new CliError(e.message);
-      throw e;
-    }
+    return withSession({ local: values.local ? true : undefined, migrate: false }, async (c) => {
+      const s = await retryFailedJobs({ db: c.db, backend: c.backend, sweep: ref });
+      if (io.json) io.out(JSON.stringify({ ok: true, ...s }));
+      else io.out(`sweep ${ref} (id ${s.sweepId}): ${s.retried} failed trial(s) re-queued (${s.jobsRetried} job(s) retried, ${s.jobsAdded} added)`);
+      return 0;
+    });
   },
 };

@@ -1,5 +1,5 @@
 import { listSweeps, runningProgress, sweepStatus, TRIAL_STATES, type Db } from "@ptune/db";
-import { openSession } from "../database.ts";
+import { withSession } from "../database.ts";
 import type { Command, Io } from "../command.ts";
 import { progressLines, table, bar } from "../render.ts";
 
@@ -38,8 +38,7 @@ export const command: Command = {
   example: "ptune status quickstart --watch",
   options: { watch: { type: "boolean", short: "w" }, interval: { type: "string" }, local: { type: "boolean" } },
   async run({ positionals, values }, io) {
-    const c = await openSession({ local: values.local as boolean | undefined, migrate: false });
-    try {
+    return withSession({ local: values.local ? true : undefined, migrate: false }, async (c) => {
       const every = Number(values.interval ?? 2) * 1000;
       for (;;) {
         const snap = await snapshot(c.db, positionals[0]);
@@ -52,8 +51,6 @@ export const command: Command = {
         if (!values.watch || !open) return 0;
         await new Promise((r) => setTimeout(r, every));
       }
-    } finally {
-      await c.close();
-    }
+    });
   },
 };

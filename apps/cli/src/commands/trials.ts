@@ -1,5 +1,5 @@
 import { trialsOfSweep, TRIAL_STATES, type TrialState } from "@ptune/db";
-import { openSession } from "../database.ts";
+import { withSession } from "../database.ts";
 import { CliError, type Command } from "../command.ts";
 import { table } from "../render.ts";
 
@@ -13,8 +13,7 @@ export const command: Command = {
     if (!positionals[0]) throw new CliError("which sweep? usage: ptune trials <sweep>", 2);
     const state = values.state as string | undefined;
     if (state && !TRIAL_STATES.includes(state as TrialState)) throw new CliError(`--state: expected one of ${TRIAL_STATES.join(" | ")}, got '${state}'`, 2);
-    const c = await openSession({ migrate: false });
-    try {
+    return withSession({ migrate: false }, async (c) => {
       const rows = await trialsOfSweep(c.db, positionals[0], { state: state as TrialState | undefined });
       if (io.json) {
         io.out(JSON.stringify(rows));
@@ -25,8 +24,6 @@ export const command: Command = {
         rows.map((t) => [t.id.slice(0, 12), t.model, t.task, t.method, t.promptLength, t.init, t.seed, t.state, t.attempts, t.metric, t.bestScore?.toFixed(2), t.bestStep, t.error?.split("\n")[0]?.slice(0, 60)]),
       ));
       return 0;
-    } finally {
-      await c.close();
-    }
+    });
   },
 };

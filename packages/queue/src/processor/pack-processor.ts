@@ -111,6 +111,7 @@ export async function processPackJob(
         else if (r.state === "cancelled" && round.signal.reason === ABORT_REPACK) next.push(l); // checkpointed: goes on
         else if (r.state === "cancelled" && round.signal.reason === ABORT_SHUTDOWN) {
           // checkpointed; no end state: the next attempt resumes it (the whole job is released)
+          await l.release().catch(() => undefined);
           outcomes.set(l.trialId, { ...laneBase(l), outcome: "released", step: r.step });
         } else {
           try {

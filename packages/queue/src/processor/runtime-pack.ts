@@ -85,6 +85,9 @@ export function packRuntime(ctx: PackRuntimeContext): Pick<PackRuntime, "claimLa
       async finish(result) {
         await writer.finish(finishInput(result));
       },
+      async release() {
+        await writer.release();
+      },
     };
     lanes.set(lane, lane);
     return lane;

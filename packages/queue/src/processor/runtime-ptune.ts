@@ -107,6 +107,9 @@ export function createPtuneRuntime(cfg: SandboxConfig): PtuneRuntime {
         async finish(result) {
           await writer.finish(finishInput(result));
         },
+        async release() {
+          await writer.release();
+        },
       };
     },
     async trialState(trialId) {

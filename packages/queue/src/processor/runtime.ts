@@ -31,6 +31,8 @@ export interface ClaimedAttempt {
   run(signal: AbortSignal, onProgress: (p: ProgressLike) => void): Promise<TrialResultLike>;
   /** Records the final state (fenced). */
   finish(result: TrialResultLike): Promise<void>;
+  /** Gives the trial back after a graceful stop: state `queued` again (fenced; no-op when stale). */
+  release(): Promise<void>;
 }
 
 export interface TrialRuntime {
@@ -61,6 +63,8 @@ export interface ClaimedLane {
   onStale?: () => void;
   /** Records the final state (fenced; throws StaleAttemptError when refused). */
   finish(result: TrialResultLike): Promise<void>;
+  /** Gives the trial back after a graceful stop: state `queued` again (fenced; no-op when stale). */
+  release(): Promise<void>;
 }
 
 export interface PackProgressLike extends ProgressLike {

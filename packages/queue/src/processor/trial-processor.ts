@@ -62,7 +62,9 @@ export async function processTrialJob(
     const result = await claimed.run(stop.signal, onProgress);
     const common = { ...base, attempt: claimed.attempt, resumedFrom: claimed.resumeFrom, step: result.step };
     if (result.state === "cancelled" && stop.signal.reason === ABORT_SHUTDOWN) {
-      // The trainer checkpointed; no end state: the next attempt resumes from that checkpoint.
+      // The trainer checkpointed; the trial is queued again and the next attempt resumes from that
+      // checkpoint. A failed release only leaves the row `running` until the next claim.
+      await claimed.release().catch(() => undefined);
       return { ...common, outcome: "released" };
     }
     await claimed.finish(result);
