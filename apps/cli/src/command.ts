@@ -38,3 +38,25 @@ export function parseCommandArgs(cmd: Command, argv: string[]) {
     throw new CliError(`${(e as Error).message}\nusage: ${cmd.usage}`, 2);
   }
 }
+
+/**
+ * Parses `argv` for `cmd` and runs it; `--help` prints `help`. An error becomes one line on stderr
+ * (and `{ ok: false, error }` on stdout with --json) and the exit code, so the CLI and the device
+ * bundle (scripts/device/entry.ts) fail the same way.
+ */
+export async function runCommand(cmd: Command, argv: string[], io: Io, help: (cmd: Command) => string): Promise<number> {
+  try {
+    const args = parseCommandArgs(cmd, argv);
+    if (args.values.help) {
+      io.out(help(cmd));
+      return 0;
+    }
+    return await cmd.run(args, io);
+  } catch (e) {
+    const err = e as Error;
+    if (io.json) io.out(JSON.stringify({ ok: false, error: err.message }));
+    io.err(`ptune ${cmd.name}: ${err.message}`);
+    if (process.env.PTUNE_DEBUG) io.err(err.stack ?? "");
+    return e instanceof CliError ? e.exitCode : 1;
+  }
+}

@@ -1,5 +1,5 @@
 import { commands } from "./commands/index.ts";
-import { CliError, parseCommandArgs, type Command, type Io } from "./command.ts";
+import { runCommand, type Command, type Io } from "./command.ts";
 
 function helpText(): string {
   const width = Math.max(...commands.map((c) => c.name.length), 8);
@@ -34,18 +34,5 @@ export async function main(argv: string[]): Promise<number> {
     io.err(`ptune: unknown command '${argv[0]}'. Run 'ptune --help' for the list.`);
     return 2;
   }
-  try {
-    const args = parseCommandArgs(cmd, rest);
-    if (args.values.help) {
-      io.out(commandHelp(cmd));
-      return 0;
-    }
-    return await cmd.run(args, io);
-  } catch (e) {
-    const err = e as Error;
-    if (json) io.out(JSON.stringify({ ok: false, error: err.message }));
-    io.err(`ptune ${cmd.name}: ${err.message}`);
-    if (process.env.PTUNE_DEBUG) io.err(err.stack ?? "");
-    return e instanceof CliError ? e.exitCode : 1;
-  }
+  return runCommand(cmd, rest, io, commandHelp);
 }

@@ -67,10 +67,7 @@ export async function migrate(databaseUrl: string, dir = migrationsDir): Promise
 
 /** Creates the database named in `databaseUrl` when it does not exist; returns whether it did. */
 export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
-  const { name, admin } = splitDatabase(databaseUrl);
-  const client = new pg.Client({ connectionString: admin });
-  await client.connect();
-  try {
+  return withAdminClient(databaseUrl, async (client, name) => {
     const found = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
     if (found.rowCount) return false;
     try {
@@ -80,18 +77,22 @@ export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
       if ((e as { code?: string }).code === "42P04") return false; // created concurrently
       throw e;
     }
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 /** Drops the database named in `databaseUrl` (tests clean up with it); no error when missing. */
 export async function dropDatabase(databaseUrl: string): Promise<void> {
+  await withAdminClient(databaseUrl, (client, name) => client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`));
+}
+
+/** Runs `fn` on a connection to the server's `postgres` database (a database cannot create or
+ * drop itself), with the name of the database `databaseUrl` points at. */
+async function withAdminClient<T>(databaseUrl: string, fn: (client: pg.Client, name: string) => Promise<T>): Promise<T> {
   const { name, admin } = splitDatabase(databaseUrl);
   const client = new pg.Client({ connectionString: admin });
   await client.connect();
   try {
-    await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+    return await fn(client, name);
   } finally {
     await client.end();
   }

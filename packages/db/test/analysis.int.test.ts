@@ -1,21 +1,18 @@
 // Writes of the post-training analyses (src/analysis.ts): one ensemble row per configuration,
 // the trial's metric name for derived scores, result merges, trial id prefixes.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ensembleCandidates, ensembleEvaluations, getTrial, mergeTrialResult, resolveTrialId, upsertSweep, writeEnsembleEvaluation, type Db } from "../src/index.ts";
-import { freshDb, trial } from "./helpers.ts";
+import { trial, useFreshDb } from "./helpers.ts";
 
-let ctx: Awaited<ReturnType<typeof freshDb>>;
 let db: Db;
 const ids = ["an-1", "an-2", "an-3", "an_4"];
 
-beforeAll(async () => {
-  ctx = await freshDb("analysis");
-  db = ctx.db;
+useFreshDb("analysis", async (d) => {
+  db = d;
   await upsertSweep(db, { name: "a", yaml: "", trials: ids.map((id, seed) => trial({ id, seed, method: "prompt_tuning", promptLength: seed === 3 ? 5 : 100 })) });
   await db.pool.query("UPDATE trials SET state = 'completed', metric = 'mean(em,f1)', best_score = 50, result = '{\"state\":\"completed\",\"step\":7}' WHERE id <> 'an-3'");
   await db.pool.query("INSERT INTO checkpoints (trial_id, kind, step, attempt, state) SELECT id, 'best', 1, 1, '\\x00' FROM trials WHERE id <> 'an-2'");
 });
-afterAll(() => ctx.drop());
 
 describe("analysis writes", () => {
   it("ensembleCandidates: completed prompt-tuning trials with a best checkpoint, by seed", async () => {

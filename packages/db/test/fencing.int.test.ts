@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   attemptsOfTrial,
   claimAttempt,
@@ -12,20 +12,17 @@ import {
   upsertSweep,
   type Db,
 } from "../src/index.ts";
-import { freshDb, trial } from "./helpers.ts";
+import { trial, useFreshDb } from "./helpers.ts";
 
-let ctx: Awaited<ReturnType<typeof freshDb>>;
 let db: Db;
-beforeAll(async () => {
-  ctx = await freshDb("fencing");
-  db = ctx.db;
+useFreshDb("fencing", async (d) => {
+  db = d;
   await upsertSweep(db, {
     name: "f",
     yaml: "",
     trials: [trial({ id: "t1" }), trial({ id: "t2" }), trial({ id: "t3" }), trial({ id: "t4", config: { training: { steps: 100, batchSize: 8 } } }), trial({ id: "t5" })],
   });
 });
-afterAll(() => ctx.drop());
 
 const rows = async (sql: string, args: unknown[] = []) => (await db.pool.query(sql, args)).rows;
 const bytes = (...v: number[]) => new Uint8Array(v);

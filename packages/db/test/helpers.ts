@@ -1,6 +1,7 @@
 // One throwaway database per test file on the test server (tooling/test-env.ts), migrated with
 // the real migrations, dropped afterwards.
 import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll } from "vitest";
 import { testDatabaseUrl } from "../../../tooling/test-env.ts";
 import { dropDatabase, ensureDatabase, migrate, openDb, type Db, type TrialInput } from "../src/index.ts";
 
@@ -10,7 +11,7 @@ export function uniqueDatabaseUrl(tag: string): string {
   return u.toString();
 }
 
-export async function freshDb(tag: string): Promise<{ db: Db; url: string; drop(): Promise<void> }> {
+async function freshDb(tag: string): Promise<{ db: Db; url: string; drop(): Promise<void> }> {
   const url = uniqueDatabaseUrl(tag);
   await ensureDatabase(url);
   await migrate(url);
@@ -23,6 +24,17 @@ export async function freshDb(tag: string): Promise<{ db: Db; url: string; drop(
       await dropDatabase(url);
     },
   };
+}
+
+/** A fresh database for the calling test file: created before its tests (then `ready` runs, to
+ * keep the handle and add rows), dropped after them. */
+export function useFreshDb(tag: string, ready: (db: Db) => Promise<void> | void): void {
+  let ctx: Awaited<ReturnType<typeof freshDb>> | undefined;
+  beforeAll(async () => {
+    ctx = await freshDb(tag);
+    await ready(ctx.db);
+  });
+  afterAll(() => ctx?.drop());
 }
 
 /** A trial as @ptune/sweep would expand it; the id stands in for its hash. */

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   cancelSweep,
   claimAttempt,
@@ -13,15 +13,12 @@ import {
   upsertSweep,
   type Db,
 } from "../src/index.ts";
-import { freshDb, trial } from "./helpers.ts";
+import { trial, useFreshDb } from "./helpers.ts";
 
-let ctx: Awaited<ReturnType<typeof freshDb>>;
 let db: Db;
-beforeAll(async () => {
-  ctx = await freshDb("sweeps");
-  db = ctx.db;
+useFreshDb("sweeps", (d) => {
+  db = d;
 });
-afterAll(() => ctx.drop());
 
 const count = async (table: string) => Number((await db.pool.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
 

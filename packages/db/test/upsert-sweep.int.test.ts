@@ -1,16 +1,13 @@
 // upsertSweep's bulk path (COPY into a temporary table, set-based memberships): escaping,
 // thousands of trials, concurrent overlapping submissions. Own database: these add sweeps.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { getTrial, trialsOfSweep, trialStates, upsertSweep, type Db } from "../src/index.ts";
-import { freshDb, trial } from "./helpers.ts";
+import { trial, useFreshDb } from "./helpers.ts";
 
-let ctx: Awaited<ReturnType<typeof freshDb>>;
 let db: Db;
-beforeAll(async () => {
-  ctx = await freshDb("upsert");
-  db = ctx.db;
+useFreshDb("upsert", (d) => {
+  db = d;
 });
-afterAll(() => ctx.drop());
 
 describe("upsertSweep in bulk", () => {
   it("stores every character of a config as given (COPY text escaping)", async () => {

@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { initAblation, promptLengthAblation, scaleCurve, trialBest, upsertSweep, type Db, type TrialInput } from "../src/index.ts";
-import { freshDb, trial } from "./helpers.ts";
+import { trial, useFreshDb } from "./helpers.ts";
 
-let ctx: Awaited<ReturnType<typeof freshDb>>;
 let db: Db;
 
 const MODELS = [
@@ -31,9 +30,8 @@ for (const pl of [1, 20, 100])
 const FAILED = id("t5-base", "boolq", 100, "class", 2);
 const QUEUED = id("t5-small", "sst2", 100, "class", 0);
 
-beforeAll(async () => {
-  ctx = await freshDb("views");
-  db = ctx.db;
+useFreshDb("views", async (d) => {
+  db = d;
   await upsertSweep(db, { name: "sg", yaml: "", trials: sgTrials });
   await upsertSweep(db, { name: "abl", yaml: "", trials: ablTrials });
   const all = [...new Set([...sgTrials, ...ablTrials].map((t) => t.id))];
@@ -43,7 +41,6 @@ beforeAll(async () => {
     else await db.pool.query("UPDATE trials SET state = 'completed', metric = 'accuracy', best_score = $2, best_step = 100 WHERE id = $1", [tid, scoreOf(tid)]);
   }
 });
-afterAll(() => ctx.drop());
 
 function stats(xs: number[]) {
   const n = xs.length;

@@ -17,8 +17,6 @@ export interface SessionOptions {
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
 }
 
-export type Feed = ort.Tensor;
-
 export class Session {
   constructor(
     readonly inner: ort.InferenceSession,

@@ -28,16 +28,21 @@ const curveBase = {
   n: num,
 };
 
-export const trialBestRow = z.object({
-  sweep_id: id,
-  sweep_name: z.string(),
-  trial_id: id,
+/** The columns naming a trial's configuration (model, task, method, prompt length, init). */
+const configuration = {
   task: z.string(),
   method: z.string(),
   model: z.string(),
   params: num,
   prompt_length: numOrNull,
   init: strOrNull,
+};
+
+export const trialBestRow = z.object({
+  sweep_id: id,
+  sweep_name: z.string(),
+  trial_id: id,
+  ...configuration,
   seed: numOrNull,
   state: z.string(),
   metric: strOrNull,
@@ -50,12 +55,7 @@ export const initRow = z.object({ ...curveBase, init: z.string() });
 
 /** One prompt ensemble's score (the trainer's evaluation with split 'ensemble'), paper Table 3. */
 export const ensembleRow = z.object({
-  task: z.string(),
-  method: z.string(),
-  model: z.string(),
-  params: num,
-  prompt_length: numOrNull,
-  init: strOrNull,
+  ...configuration,
   metric: z.string(),
   score: num, // 0-100
   members: numOrNull, // how many prompts were ensembled

@@ -102,7 +102,8 @@ const trainingLeaves = {
   lr: positive("a learning rate > 0"),
   weight_decay: z.number({ error: "a number >= 0" }).min(0, { error: "a number >= 0" }),
   decay_rate: z.number({ error: "a number in (0, 1] (the paper's 0.8)" }).gt(0, { error: "a number in (0, 1] (the paper's 0.8)" }).max(1, { error: "a number in (0, 1] (the paper's 0.8)" }),
-  parameter_scaling: z.boolean({ error: "true or false" }),
+  // The trainer implements the paper's setting only (transformers' scale_parameter=False).
+  parameter_scaling: z.literal(false, { error: "false (the paper's setting; parameter scaling is not implemented)" }),
   batch_size: int("an integer >= 1", 1),
   steps: int("an integer >= 1", 1),
   schedule: z.literal("constant", { error: "constant (the only schedule)" }),

@@ -106,6 +106,16 @@ name: u
     `${FILE}:8:13: grid.seed[1]: expected an integer from 0 to 2147483647, got 2147483648`,
   ],
   [
+    "parameter scaling, which the trainer does not implement",
+    `${head}grid:
+  model: [small]
+  task: [synthetic]
+training:
+  parameter_scaling: true
+`,
+    `${FILE}:9:22: training.parameter_scaling: expected false (the paper's setting; parameter scaling is not implemented), got true`,
+  ],
+  [
     "a fractional prompt length",
     `${head}grid:
   model: [small]

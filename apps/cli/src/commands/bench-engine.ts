@@ -3,23 +3,16 @@
 import { benchEngine } from "@ptune/t5";
 import { z } from "zod";
 import { CliError, type Command } from "../command.ts";
-
-const int = (flag: string, min: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, `--${flag} must be an integer`)
-    .transform(Number)
-    .refine((v) => v >= min, `--${flag} must be >= ${min}`)
-    .optional();
+import { intFlag, parseFlags, stringOptions } from "../flag-schema.ts";
 
 const schema = z.object({
-  batch: int("batch", 1),
-  "input-len": int("input-len", 1),
-  "target-len": int("target-len", 1),
-  "prompt-len": int("prompt-len", 1),
-  steps: int("steps", 1),
-  warmup: int("warmup", 1),
-  threads: int("threads", 1),
+  batch: intFlag("batch", 1),
+  "input-len": intFlag("input-len", 1),
+  "target-len": intFlag("target-len", 1),
+  "prompt-len": intFlag("prompt-len", 1),
+  steps: intFlag("steps", 1),
+  warmup: intFlag("warmup", 1),
+  threads: intFlag("threads", 1),
   device: z.enum(["cpu", "cuda"], { message: "--device must be cpu or cuda" }).optional(),
   dtype: z.enum(["fp32", "fp16", "bf16"], { message: "--dtype must be fp32, fp16 or bf16" }).optional(),
   model: z.string().optional(),
@@ -31,11 +24,9 @@ export const command: Command = {
   summary: "time prompt-tuning steps of a T5 (random T5-small by default) and compare with plain MatMul GFLOP/s",
   usage: "ptune bench engine [--batch 2] [--input-len 64] [--target-len 8] [--prompt-len 20] [--steps 10] [--warmup 3] [--device cpu|cuda] [--dtype fp32] [--threads N] [--model DIR] [--json]",
   example: "ptune bench engine --batch 4 --input-len 128 --device cuda",
-  options: Object.fromEntries(Object.keys(schema.shape).map((k) => [k, { type: "string" as const }])),
+  options: stringOptions(schema),
   async run({ values }, io) {
-    const p = schema.safeParse(values);
-    if (!p.success) throw new CliError(p.error.issues[0].message, 2);
-    const v = p.data;
+    const v = parseFlags(schema, values);
     let r;
     try {
       r = await benchEngine({

@@ -5,6 +5,7 @@ import { benchGpu, PEFT_SHAPE, type GpuBenchResult } from "@ptune/t5";
 import { writeFileSync } from "node:fs";
 import { z } from "zod";
 import { CliError, type Command } from "../command.ts";
+import { intFlag, parseFlags, stringOptions } from "../flag-schema.ts";
 
 const list = <T extends z.ZodType<unknown, string>>(flag: string, item: T) =>
   z
@@ -12,30 +13,23 @@ const list = <T extends z.ZodType<unknown, string>>(flag: string, item: T) =>
     .transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean))
     .pipe(z.array(item, { message: `--${flag}: bad value` }).min(1, `--${flag} needs at least one value`))
     .optional();
-const int = (flag: string, min: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, `--${flag} must be an integer`)
-    .transform(Number)
-    .refine((v) => v >= min, `--${flag} must be >= ${min}`)
-    .optional();
 
 const schema = z.object({
   sizes: list("sizes", z.string().min(1)),
   dtypes: list("dtypes", z.enum(["fp32", "fp16", "bf16"], { message: "--dtypes takes fp32, fp16, bf16" })),
   k: list("k", z.string().regex(/^\d+$/, "--k takes positive integers").transform(Number).refine((v) => v >= 1, "--k values must be >= 1")),
-  steps: int("steps", 1),
-  warmup: int("warmup", 1),
+  steps: intFlag("steps", 1),
+  warmup: intFlag("warmup", 1),
   device: z.enum(["cpu", "cuda"], { message: "--device must be cpu or cuda" }).optional(),
-  "device-id": int("device-id", 0),
-  threads: int("threads", 1),
-  batch: int("batch", 1),
-  "input-len": int("input-len", 1),
-  "target-len": int("target-len", 1),
-  "prompt-len": int("prompt-len", 1),
-  "trial-steps": int("trial-steps", 1),
-  "memory-gib": int("memory-gib", 1),
-  "budget-s": int("budget-s", 1),
+  "device-id": intFlag("device-id", 0),
+  threads: intFlag("threads", 1),
+  batch: intFlag("batch", 1),
+  "input-len": intFlag("input-len", 1),
+  "target-len": intFlag("target-len", 1),
+  "prompt-len": intFlag("prompt-len", 1),
+  "trial-steps": intFlag("trial-steps", 1),
+  "memory-gib": intFlag("memory-gib", 1),
+  "budget-s": intFlag("budget-s", 1),
   anchor: z.string().optional(),
   skip: list("skip", z.string().regex(/^[\w-]+:(fp32|fp16|bf16)$/, "--skip takes size:dtype pairs, e.g. xl:fp32")),
   "cache-dir": z.string().optional(),
@@ -75,11 +69,9 @@ export const command: Command = {
   summary: "prompt-tuning ms/step and packed trials/hour of T5 v1.1 sizes (fp32 / half) next to Hugging Face PEFT",
   usage: "ptune bench gpu [--sizes small,base,large] [--dtypes fp32,fp16] [--k 1,2,4,8] [--steps 5] [--device cuda|cpu] [--anchor h100|h200|peft.json] [--budget-s N] [--skip xl:fp32] [--memory-gib 70] [--out results.json] [--json]",
   example: "ptune bench gpu --device cuda --sizes small,base --dtypes fp32,fp16,bf16 --k 1,4 --json",
-  options: Object.fromEntries(Object.keys(schema.shape).map((k) => [k, { type: "string" as const }])),
+  options: stringOptions(schema),
   async run({ values }, io) {
-    const p = schema.safeParse(values);
-    if (!p.success) throw new CliError(p.error.issues[0].message, 2);
-    const v = p.data;
+    const v = parseFlags(schema, values);
     const device = v.device ?? "cuda";
     let r: GpuBenchResult;
     try {

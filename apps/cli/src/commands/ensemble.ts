@@ -2,7 +2,7 @@
 // majority vote on the dev split, stored for `ptune report`. Logic: @ptune/trainer ensembleFromDatabase.
 import { ensembleFromDatabase } from "@ptune/trainer";
 import { CliError, type Command } from "../command.ts";
-import { openSession } from "../database.ts";
+import { withSession } from "../database.ts";
 import { table } from "../render.ts";
 import { intOption } from "./int-option.ts";
 
@@ -46,9 +46,8 @@ export const command: Command = {
       device: device as "cpu" | "cuda",
       write: !values["dry-run"],
     };
-    const s = await openSession({ migrate: false });
-    try {
-      const rep = await ensembleFromDatabase(s.db, { ...opts, cacheDir: s.env.PTUNE_CACHE_DIR });
+    return withSession({ migrate: false }, async (c) => {
+      const rep = await ensembleFromDatabase(c.db, { ...opts, cacheDir: c.env.PTUNE_CACHE_DIR });
       if (io.json) {
         const { result, ...rest } = rep;
         io.out(JSON.stringify({ ...rest, perPrompt: result.perPrompt, predictions: result.predictions }));
@@ -60,8 +59,6 @@ export const command: Command = {
       io.out("");
       io.out(rep.stored ? `stored: evaluations (trial ${rep.stored.trialId}, split ${rep.stored.split})${rep.stored.changed ? "" : ", unchanged"}; see it in: ptune report ${sweep}` : "not stored (--dry-run)");
       return 0;
-    } finally {
-      await s.close();
-    }
+    });
   },
 };

@@ -3,7 +3,7 @@
 import { resolveTrialId } from "@ptune/db";
 import { exportTrialPrompt, PROMPT_FORMATS, type PromptFormat } from "@ptune/trainer";
 import { CliError, type Command } from "../command.ts";
-import { openSession } from "../database.ts";
+import { withSession } from "../database.ts";
 
 const USAGE = "ptune export <trial-id> --format peft|npy --out <dir|file.npy> [--json]";
 
@@ -19,15 +19,12 @@ export const command: Command = {
     if (!format || !PROMPT_FORMATS.includes(format as PromptFormat)) throw new CliError(`--format: expected ${PROMPT_FORMATS.join(" or ")}, got '${format ?? ""}'`, 2);
     const out = values.out as string | undefined;
     if (!out) throw new CliError(`--out is required\nusage: ${USAGE}`, 2);
-    const s = await openSession({ migrate: false });
-    try {
-      const id = await resolveTrialId(s.db, positionals[0]!);
-      const e = await exportTrialPrompt(s.db, id, { format: format as PromptFormat, out });
+    return withSession({ migrate: false }, async (c) => {
+      const id = await resolveTrialId(c.db, positionals[0]!);
+      const e = await exportTrialPrompt(c.db, id, { format: format as PromptFormat, out });
       if (io.json) io.out(JSON.stringify(e));
       else io.out(`trial ${e.trialId}: prompt [${e.len}, ${e.dModel}] from step ${e.step} written as ${e.format}: ${e.files.join(", ")}`);
       return 0;
-    } finally {
-      await s.close();
-    }
+    });
   },
 };

@@ -4,7 +4,7 @@
 import { resolveTrialId } from "@ptune/db";
 import { neighboursFromDatabase } from "@ptune/trainer";
 import { CliError, type Command } from "../command.ts";
-import { openSession } from "../database.ts";
+import { withSession } from "../database.ts";
 import { table } from "../render.ts";
 import { intOption } from "./int-option.ts";
 
@@ -19,10 +19,9 @@ export const command: Command = {
   async run({ positionals, values }, io) {
     if (positionals.length !== 1) throw new CliError(`expected one trial id (or a unique prefix)\nusage: ${USAGE}`, 2);
     const k = intOption(values, "k") ?? 5;
-    const s = await openSession({ migrate: false });
-    try {
-      const id = await resolveTrialId(s.db, positionals[0]!);
-      const rep = await neighboursFromDatabase(s.db, id, { k, write: !values["dry-run"] });
+    return withSession({ migrate: false }, async (c) => {
+      const id = await resolveTrialId(c.db, positionals[0]!);
+      const rep = await neighboursFromDatabase(c.db, id, { k, write: !values["dry-run"] });
       if (io.json) {
         io.out(JSON.stringify(rep));
         return 0;
@@ -33,8 +32,6 @@ export const command: Command = {
       io.out("");
       io.out(rep.stored ? `stored in trials.result.neighbours` : "not stored (--dry-run)");
       return 0;
-    } finally {
-      await s.close();
-    }
+    });
   },
 };

@@ -12,7 +12,6 @@ export const DTYPE_SIZE = {
 export type Dtype = keyof typeof DTYPE_SIZE;
 export const FLOAT_DTYPES = ["F32", "F16", "BF16", "F64"] as const;
 export type FloatDtype = (typeof FLOAT_DTYPES)[number];
-export const INT_DTYPES = ["I64", "I32", "I16", "I8", "U8", "U16", "U32", "U64", "BOOL"] as const;
 
 export const isDtype = (s: string): s is Dtype => Object.hasOwn(DTYPE_SIZE, s);
 export const isFloatDtype = (d: Dtype): d is FloatDtype => (FLOAT_DTYPES as readonly string[]).includes(d);

@@ -1,0 +1,25 @@
+// Commands with many numeric flags (the benches) validate them with one zod object: each flag a
+// string from parseArgs, the first issue becomes the usage error (exit code 2).
+import { z } from "zod";
+import { CliError, type OptionSpec } from "./command.ts";
+
+/** An optional `--flag N` with N a decimal integer >= min. */
+export const intFlag = (flag: string, min: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `--${flag} must be an integer`)
+    .transform(Number)
+    .refine((v) => v >= min, `--${flag} must be >= ${min}`)
+    .optional();
+
+/** parseArgs options for a schema whose every key is a string flag. */
+export function stringOptions(schema: z.ZodObject): OptionSpec {
+  return Object.fromEntries(Object.keys(schema.shape).map((k) => [k, { type: "string" as const }]));
+}
+
+/** The parsed flags, or the schema's first issue as a usage error. */
+export function parseFlags<S extends z.ZodObject>(schema: S, values: Record<string, unknown>): z.output<S> {
+  const p = schema.safeParse(values);
+  if (!p.success) throw new CliError(p.error.issues[0]!.message, 2);
+  return p.data;
+}
