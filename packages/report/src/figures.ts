@@ -1,7 +1,7 @@
 // From view rows to the figures' plotted series (pure): the paper's Figure 1 (score vs model
 // parameters, one line per method) and Figure 3 (a) prompt length and (b) prompt initialisation
 // ablations (score vs parameters, one line per setting). Points are mean ± stddev over seeds.
-import type { InitRow, PromptLengthRow, ScaleCurveRow, TrialBestRow } from "./rows.ts";
+import type { ScaleCurveRow, TrialBestRow, ViewRows } from "./rows.ts";
 import type { Reference, ReferencePoint } from "./reference.ts";
 
 export interface SeriesPoint {
@@ -55,11 +55,7 @@ function tasksOf(rows: { task: string }[]): string[] {
   return [...new Set(rows.map((r) => r.task))].sort((a, b) => (a === "superglue" ? -1 : b === "superglue" ? 1 : a < b ? -1 : 1));
 }
 
-export interface FigureRows {
-  trials: TrialBestRow[];
-  scaleCurve: ScaleCurveRow[];
-  promptLength: PromptLengthRow[];
-  init: InitRow[];
+export interface FigureRows extends ViewRows {
   reference?: Reference | null;
 }
 

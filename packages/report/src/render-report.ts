@@ -6,17 +6,13 @@ import { buildFigures, plottable, seriesOf, slug, type CurveFigure } from "./fig
 import { curveSpec } from "./spec.ts";
 import { specToSvg, svgToPng } from "./render-figure.ts";
 import { toCsv } from "./csv.ts";
-import type { EnsembleRow, InitRow, NeighbourRow, PromptLengthRow, ScaleCurveRow, TrialBestRow } from "./rows.ts";
+import type { EnsembleRow, NeighbourRow, TrialBestRow, ViewRows } from "./rows.ts";
 import type { Reference } from "./reference.ts";
 import { isSuperglueTask, trialInTask } from "./tasks.ts";
 import { ensembleLines, ensembleTable, figureTable, FINISHED_STATE, missingLines, neighbourTables, progressByModel } from "./tables.ts";
 
-export interface ReportInput {
+export interface ReportInput extends ViewRows {
   sweep: { id: string; name: string };
-  trials: TrialBestRow[];
-  scaleCurve: ScaleCurveRow[];
-  promptLength: PromptLengthRow[];
-  init: InitRow[];
   ensembles?: EnsembleRow[];
   neighbours?: NeighbourRow[];
   reference?: Reference | null;

@@ -77,6 +77,14 @@ export type InitRow = z.output<typeof initRow>;
 export type EnsembleRow = z.output<typeof ensembleRow>;
 export type NeighbourRow = z.output<typeof neighbourRow>;
 
+/** One sweep's rows of the four views: what the figures are drawn from. */
+export interface ViewRows {
+  trials: TrialBestRow[];
+  scaleCurve: ScaleCurveRow[];
+  promptLength: PromptLengthRow[];
+  init: InitRow[];
+}
+
 /** Validates rows from `source` (a view name) and returns them typed; throws one clear line. */
 export function parseRows<S extends z.ZodType>(schema: S, rows: readonly unknown[], source: string): z.output<S>[] {
   return rows.map((row, i) => {

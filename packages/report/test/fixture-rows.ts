@@ -1,6 +1,6 @@
 // Seeded synthetic sweep results for the report tests: per-seed trial rows (trial_best) and the
 // aggregates the views would compute from them (mean and sample stddev, as Postgres stddev_samp).
-import type { InitRow, PromptLengthRow, ScaleCurveRow, TrialBestRow } from "../src/rows.ts";
+import type { TrialBestRow, ViewRows } from "../src/rows.ts";
 
 export const MODELS = [
   ["small", 76961152],
@@ -25,12 +25,7 @@ export function meanSd(xs: number[]): { mean: number; stddev: number | null; n: 
   return { mean, stddev, n };
 }
 
-export interface Fixture {
-  trials: TrialBestRow[];
-  scaleCurve: ScaleCurveRow[];
-  promptLength: PromptLengthRow[];
-  init: InitRow[];
-}
+export type Fixture = ViewRows;
 
 /**
  * Task 'boolq', methods prompt_tuning (lengths 1/20/100 x inits class_label/random_uniform) and

@@ -15,6 +15,7 @@
 // worker re-claims and resumes every unfinished trial.
 import { threadId } from "node:worker_threads";
 import { ABORT_CANCELLED, ABORT_REPACK, ABORT_SHUTDOWN, type PackTrialOutcome, type TrialJobResult } from "../job-types.ts";
+import { followAbort } from "./follow-abort.ts";
 import type { ClaimedLane, PackRuntime, SandboxConfig, TrialResultLike } from "./runtime.ts";
 import type { SandboxedTrialJob } from "./trial-processor.ts";
 
@@ -55,9 +56,7 @@ export async function processPackJob(
   if (lanes.length === 0) return summary();
 
   const stop = new AbortController();
-  const onOuterAbort = () => stop.abort(signal?.reason ?? ABORT_CANCELLED);
-  if (signal?.aborted) onOuterAbort();
-  else signal?.addEventListener("abort", onOuterAbort, { once: true });
+  const unfollowJob = followAbort(signal, stop, ABORT_CANCELLED);
   let round = new AbortController();
   let active = lanes;
   const cancelledInDb = new Set<ClaimedLane>();
@@ -95,14 +94,12 @@ export async function processPackJob(
   try {
     while (active.length > 0) {
       round = new AbortController();
-      const forward = () => round.abort(stop.signal.reason);
-      if (stop.signal.aborted) forward();
-      else stop.signal.addEventListener("abort", forward, { once: true });
+      const unfollowStop = followAbort(stop.signal, round);
       let results: TrialResultLike[];
       try {
         results = await rt.runPack(active, round.signal, onProgress);
       } finally {
-        stop.signal.removeEventListener("abort", forward);
+        unfollowStop();
       }
       const next: ClaimedLane[] = [];
       for (const [k, l] of active.entries()) {
@@ -136,6 +133,6 @@ export async function processPackJob(
     throw e;
   } finally {
     clearInterval(poll);
-    signal?.removeEventListener("abort", onOuterAbort);
+    unfollowJob();
   }
 }

@@ -2,7 +2,7 @@
 // claims and FencedWriters from @ptune/db, one packed training run through @ptune/trainer's
 // runPackedTrials with the thread's cached engine. Shares the thread's caches with the
 // single-trial runtime (runtime-ptune.ts), so packs and single jobs on one thread use ONE engine.
-import { claimAttempt, FencedWriter, getTrial, loadLatestCheckpoint, NotFoundError, StaleAttemptError, type Db, type StoredCheckpoint } from "@ptune/db";
+import { claimAttempt, FencedWriter, getTrial, loadLatestCheckpoint, NotFoundError, StaleAttemptError, type Claim, type Db, type StoredCheckpoint } from "@ptune/db";
 import type { Trial } from "@ptune/sweep";
 import type { T5Engine, T5Tokenizer } from "@ptune/t5";
 import type { Example } from "@ptune/tasks";
@@ -27,6 +27,16 @@ interface Lane extends ClaimedLane {
   sink: TrialSink;
 }
 
+/** A new attempt at `trialId` (single and pack jobs): its sweep config, the claim (with the
+ * checkpoint to resume from) and the writer fenced to that attempt. */
+export async function claimTrial(db: Db, trialId: string, workerId: string): Promise<{ trial: Trial; claim: Claim; writer: FencedWriter }> {
+  const row = await getTrial(db, trialId);
+  if (!row) throw new NotFoundError(`no trial '${trialId}' in the database (was its sweep submitted to ${db.url.replace(/\/\/[^@]*@/, "//")}?)`);
+  const trial = row.config as unknown as Trial;
+  const claim = await claimAttempt(db, trialId, workerId);
+  return { trial, claim, writer: new FencedWriter(db, trialId, claim.attempt) };
+}
+
 /** The trainer's result as @ptune/db's FencedWriter.finish input (single and pack jobs). */
 export function finishInput(result: TrialResultLike): Parameters<FencedWriter["finish"]>[0] {
   const r = result as unknown as TrialResult;
@@ -45,11 +55,7 @@ export function packRuntime(ctx: PackRuntimeContext): Pick<PackRuntime, "claimLa
   const lanes = new WeakMap<ClaimedLane, Lane>();
 
   async function claimLane(trialId: string, workerId: string): Promise<ClaimedLane> {
-    const row = await getTrial(db, trialId);
-    if (!row) throw new NotFoundError(`no trial '${trialId}' in the database (was its sweep submitted to ${db.url.replace(/\/\/[^@]*@/, "//")}?)`);
-    const trial = row.config as unknown as Trial;
-    const claim = await claimAttempt(db, trialId, workerId);
-    const writer = new FencedWriter(db, trialId, claim.attempt);
+    const { trial, claim, writer } = await claimTrial(db, trialId, workerId);
     // The claim already read the latest checkpoint: use it for the first latest().
     let pending: StoredCheckpoint | null | undefined = claim.resumeFrom;
     // A refused write marks the lane stale and is swallowed (see ClaimedLane): the packed trainer

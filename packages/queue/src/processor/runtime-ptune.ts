@@ -3,14 +3,11 @@
 // thread; BullMQ reuses the thread across jobs, so the caches below live across trials.
 import path from "node:path";
 import {
-  claimAttempt,
-  FencedWriter,
   getTrial,
   loadLatestCheckpoint,
   openDb,
   StaleAttemptError,
   TrialClosedError,
-  NotFoundError,
   type StoredCheckpoint,
 } from "@ptune/db";
 import type { Trial } from "@ptune/sweep";
@@ -19,7 +16,7 @@ import { loadSplit, syntheticTask, type Example } from "@ptune/tasks";
 import { deserializeTrainState, runTrial, serializeTrainState, type TrialResult } from "@ptune/trainer";
 import { ensurePresetModel } from "../ensure-models.ts";
 import { EngineCache } from "./engine-cache.ts";
-import { finishInput, packRuntime } from "./runtime-pack.ts";
+import { claimTrial, finishInput, packRuntime } from "./runtime-pack.ts";
 import type { ClaimedAttempt, PackRuntime, SandboxConfig, TrialResultLike } from "./runtime.ts";
 import { trialToSpec } from "./trial-to-spec.ts";
 
@@ -60,11 +57,7 @@ export function createPtuneRuntime(cfg: SandboxConfig): PtuneRuntime {
       return engines.size;
     },
     async claim(trialId, workerId): Promise<ClaimedAttempt> {
-      const row = await getTrial(db, trialId);
-      if (!row) throw new NotFoundError(`no trial '${trialId}' in the database (was its sweep submitted to ${db.url.replace(/\/\/[^@]*@/, "//")}?)`);
-      const trial = row.config as unknown as Trial;
-      const claim = await claimAttempt(db, trialId, workerId);
-      const writer = new FencedWriter(db, trialId, claim.attempt);
+      const { trial, claim, writer } = await claimTrial(db, trialId, workerId);
       return {
         attempt: claim.attempt,
         resumeFrom: claim.resumeFrom?.step ?? null,

@@ -9,6 +9,7 @@
 import { UnrecoverableError } from "bullmq";
 import { threadId } from "node:worker_threads";
 import { ABORT_CANCELLED, ABORT_SHUTDOWN, type TrialJobData, type TrialJobResult } from "../job-types.ts";
+import { followAbort } from "./follow-abort.ts";
 import type { SandboxConfig, TrialRuntime } from "./runtime.ts";
 
 /** The slice of BullMQ's SandboxedJob the processor uses. */
@@ -41,9 +42,7 @@ export async function processTrialJob(
     throw e;
   }
   const stop = new AbortController();
-  const onOuterAbort = () => stop.abort(signal?.reason ?? ABORT_CANCELLED);
-  if (signal?.aborted) onOuterAbort();
-  else signal?.addEventListener("abort", onOuterAbort, { once: true });
+  const unfollowJob = followAbort(signal, stop, ABORT_CANCELLED);
   // Cancellation through the DB: cheap poll of one row; the trainer notices at its next step.
   const poll = setInterval(() => {
     rt.trialState(trialId).then(
@@ -91,6 +90,6 @@ export async function processTrialJob(
     throw e;
   } finally {
     clearInterval(poll);
-    signal?.removeEventListener("abort", onOuterAbort);
+    unfollowJob();
   }
 }

@@ -86,8 +86,11 @@ describe("trialToSpec", () => {
   });
 
   it("refuses a setting the trainer cannot honour instead of dropping it", () => {
-    const [t] = expandSweep(parseSweep(yaml("  parameter_scaling: true\n"), "s.yaml"));
-    expect(t!.training.parameterScaling).toBe(true);
+    // the sweep schema already refuses it at parse time ...
+    expect(() => parseSweep(yaml("  parameter_scaling: true\n"), "s.yaml")).toThrow(/parameter_scaling: expected false/);
+    // ... and a config from elsewhere (plain JSON read back from the database) is checked again here
+    const [valid] = expandSweep(parseSweep(yaml(""), "s.yaml"));
+    const t = { ...valid!, training: { ...valid!.training, parameterScaling: true } } as unknown as typeof valid & object;
     expect(() => trialToSpec(t!)).toThrow(UnsupportedSettingError);
     expect(() => trialToSpec(t!)).toThrow(/training\.parameter_scaling: true/);
     // a config read back from the database is plain JSON: the literal-typed settings are checked too

@@ -5,6 +5,7 @@
 // Metaspace; post-processor "$A </s>". The normalizer is NFKC (the real Precompiled charsmap is
 // SentencePiece's nmt_nfkc; NFKC is its core and both JS and Rust tokenizers implement it).
 // Scores make whole words win: "▁word" -2 per piece beats any spelling out of characters.
+import { t5UnigramTokenizerJson } from "./spiece.ts";
 
 const SPACE = "\u2581";
 
@@ -47,23 +48,7 @@ export function buildUnigramTokenizerJson(opts: UnigramBuildOptions): Record<str
   const special = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
   const addedTokens = [special(0, "<pad>"), special(1, "</s>"), special(2, "<unk>")];
   for (let id = firstSentinel; id < vocab.length; id++) addedTokens.push(special(id, vocab[id][0]));
-  const metaspace = { type: "Metaspace", replacement: SPACE, prepend_scheme: "always", split: true };
-  return {
-    version: "1.0",
-    truncation: null,
-    padding: null,
-    added_tokens: addedTokens,
-    normalizer: { type: "NFKC" },
-    pre_tokenizer: { type: "Sequence", pretokenizers: [{ type: "WhitespaceSplit" }, metaspace] },
-    post_processor: {
-      type: "TemplateProcessing",
-      single: [{ Sequence: { id: "A", type_id: 0 } }, { SpecialToken: { id: "</s>", type_id: 0 } }],
-      pair: [{ Sequence: { id: "A", type_id: 0 } }, { SpecialToken: { id: "</s>", type_id: 0 } }, { Sequence: { id: "B", type_id: 0 } }, { SpecialToken: { id: "</s>", type_id: 0 } }],
-      special_tokens: { "</s>": { id: "</s>", ids: [1], tokens: ["</s>"] } },
-    },
-    decoder: metaspace,
-    model: { type: "Unigram", unk_id: 2, vocab, byte_fallback: false },
-  };
+  return t5UnigramTokenizerJson({ addedTokens, normalizer: { type: "NFKC" }, eosId: 1, unkId: 2, vocab });
 }
 
 /** tokenizer_config.json matching the tokenizer above (what transformers' T5TokenizerFast saves). */

@@ -84,22 +84,36 @@ export function tokenizerJsonFromSpiece(buf: Uint8Array, extraIds = 100, where =
   // CONTROL (3) and UNKNOWN (2) pieces are special (<pad>, </s>, <unk>), then the sentinels.
   const added = m.pieces.flatMap((p, id) => (p.type === 2 || p.type === 3 ? [special(id)] : []));
   for (let id = m.pieces.length; id < vocab.length; id++) added.push(special(id));
+  return t5UnigramTokenizerJson({
+    addedTokens: added,
+    normalizer: m.precompiledCharsmap.length ? { type: "Precompiled", precompiled_charsmap: Buffer.from(m.precompiledCharsmap).toString("base64") } : null,
+    eosId: vocab.findIndex(([p]) => p === "</s>"),
+    unkId: m.unkId,
+    vocab,
+  });
+}
+
+/**
+ * The tokenizer.json layout of T5TokenizerFast around a Unigram vocabulary (real checkpoints and
+ * random ones, build-unigram.ts): pre-tokenizer WhitespaceSplit + Metaspace("\u2581", prepend
+ * always), decoder Metaspace, post-processor "$A </s>" ("$A </s> $B </s>" for pairs).
+ */
+export function t5UnigramTokenizerJson(p: { addedTokens: unknown[]; normalizer: unknown; eosId: number; unkId: number; vocab: [string, number][] }): Record<string, unknown> {
   const metaspace = { type: "Metaspace", replacement: "\u2581", prepend_scheme: "always", split: true };
-  const eosId = vocab.findIndex(([p]) => p === "</s>");
   return {
     version: "1.0",
     truncation: null,
     padding: null,
-    added_tokens: added,
-    normalizer: m.precompiledCharsmap.length ? { type: "Precompiled", precompiled_charsmap: Buffer.from(m.precompiledCharsmap).toString("base64") } : null,
+    added_tokens: p.addedTokens,
+    normalizer: p.normalizer,
     pre_tokenizer: { type: "Sequence", pretokenizers: [{ type: "WhitespaceSplit" }, metaspace] },
     post_processor: {
       type: "TemplateProcessing",
       single: [{ Sequence: { id: "A", type_id: 0 } }, { SpecialToken: { id: "</s>", type_id: 0 } }],
       pair: [{ Sequence: { id: "A", type_id: 0 } }, { SpecialToken: { id: "</s>", type_id: 0 } }, { Sequence: { id: "B", type_id: 0 } }, { SpecialToken: { id: "</s>", type_id: 0 } }],
-      special_tokens: { "</s>": { id: "</s>", ids: [eosId], tokens: ["</s>"] } },
+      special_tokens: { "</s>": { id: "</s>", ids: [p.eosId], tokens: ["</s>"] } },
     },
     decoder: metaspace,
-    model: { type: "Unigram", unk_id: m.unkId, vocab, byte_fallback: false },
+    model: { type: "Unigram", unk_id: p.unkId, vocab: p.vocab, byte_fallback: false },
   };
 }

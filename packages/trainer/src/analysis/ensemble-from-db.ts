@@ -3,7 +3,7 @@
 // prompt length and init; the seeds differ) are evaluated together on the dev split in one batched
 // pass per dev batch (evaluateEnsemble: example replicated K times, one prompt per row, majority
 // vote), and the ensemble's score is stored where @ptune/report's Table 3 reads it.
-import { ensembleCandidates, loadBestCheckpoint, writeEnsembleEvaluation, type Db, type EnsembleWrite, type SweepRef } from "@ptune/db";
+import { ensembleCandidates, loadBestCheckpoint, writeEnsembleEvaluation, type Db, type EnsembleMemberQuery, type EnsembleWrite } from "@ptune/db";
 import { T5Engine, T5Tokenizer } from "@ptune/t5";
 import { getTask } from "@ptune/tasks";
 import { evaluateEnsemble, type EnsembleResult } from "../ensemble.ts";
@@ -13,13 +13,8 @@ import { devExamplesOf, limitsOf, parseStoredTrialConfig, promptFromState, type 
 
 export type ClosableEngine = EngineLike & { close(): Promise<void> };
 
-export interface EnsembleFromDbOptions {
-  sweep: SweepRef;
-  /** model name (the sweep's `models:` key) or size */
-  model: string;
-  task: string;
-  promptLength?: number;
-  init?: string;
+/** Which configuration (sweep, model, task, prompt length, init: as @ptune/db ensembleCandidates) and how. */
+export interface EnsembleFromDbOptions extends EnsembleMemberQuery {
   /** how many prompts (the first K by seed); default all the configuration has */
   k?: number;
   /** dev rows per engine call (K rows per example); default 32, the trainer's eval_batch_size */
