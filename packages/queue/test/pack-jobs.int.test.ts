@@ -1,7 +1,8 @@
 // Pack jobs (sweep `pack: K`, issue #4) with the real trainer, engine (tiny golden T5 v1.1 on
 // onnxruntime CPU), database and Redis: submit makes pack jobs and dedupes them, cancel removes a
 // waiting pack, a worker trains a pack to the same prompts as single jobs, a graceful stop
-// releases a pack that the next worker resumes, and a superseded trial leaves its pack alone.
+// releases a pack that the next worker resumes, a superseded trial leaves its pack alone, and a
+// trial that ends early is recorded completed while its pack mates train on.
 import { attemptsOfTrial, claimAttempt, getTrial, loadLatestCheckpoint, openDb, trialsOfSweep, type Db } from "@ptune/db";
 import { mkdtempSync, symlinkSync } from "node:fs";
 import os from "node:os";
@@ -152,6 +153,65 @@ it("a worker trains a pack: every trial completes with the prompt it gets as a s
   // packing is exact up to float32 summation order (packages/trainer README, "Packed multi-prompt training")
   expect(worst).toBeLessThan(5e-5);
   console.log(`pack vs single jobs: max |prompt diff| ${worst.toExponential(2)} over ${rows.length} trials`);
+});
+
+it("a trial that ends early inside a pack is completed in the DB at once, while its pack mates still run", async () => {
+  const [a, ref] = dbs;
+  const model = uniq("pkearly").replace(/_/g, "-");
+  const name = uniq("pkearly");
+  const [LONG, SHORT] = [60, 10];
+  const packed = packSweep(name, model, { pack: 4, steps: LONG, checkpointEvery: 5 });
+  const single = packSweep(name, model, { pack: 1, steps: LONG, checkpointEvery: 5 });
+  const [ba, bref] = [openBackend(), openBackend()];
+  const sa = await submit(a.db, ba, packed);
+  const sref = await submit(ref.db, bref, single);
+  expect(sa.packs).toBe(1);
+  // A sweep gives every trial the same steps; the worker trains what the trial's stored config
+  // says, so shortening one trial there (in both databases) makes it end LONG - SHORT steps early.
+  const rows = await trialsOfSweep(a.db, sa.sweepId);
+  const short = rows[1].id;
+  for (const d of [a.db, ref.db]) {
+    const r = await d.pool.query(`UPDATE trials SET config = jsonb_set(config, '{training,steps}', $2::jsonb) WHERE id = $1`, [short, JSON.stringify(SHORT)]);
+    expect(r.rowCount).toBe(1);
+  }
+  const results: TrialJobResult[] = [];
+  worker(ba, a.url, model).workers[0].on("completed", (_j, r) => void results.push(r));
+  // the short trial is recorded completed while the pack still trains the others
+  const seen = await waitFor("the short trial to complete", async () => {
+    const ts = await trialsOfSweep(a.db, sa.sweepId);
+    return ts.find((t) => t.id === short)?.state === "completed" ? ts : undefined;
+  }, 120_000, 50);
+  for (const t of seen.filter((x) => x.id !== short)) {
+    expect(t.state).toBe("running");
+    expect((await latestPrompt(a.db, t.id))?.step ?? 0).toBeLessThan(LONG);
+  }
+  expect((await latestPrompt(a.db, short))!.step).toBe(SHORT);
+  expect(results).toHaveLength(0);
+  worker(bref, ref.url, model);
+  const done = await waitFor("the packed sweep", allSettled(a.db, sa.sweepId), 240_000, 250);
+  await waitFor("the reference sweep", allSettled(ref.db, sref.sweepId), 240_000, 250);
+  for (const t of done) {
+    expect(t.state, t.error ?? "").toBe("completed");
+    // finished once: no second attempt, no second finish
+    expect((await attemptsOfTrial(a.db, t.id)).map((x) => x.outcome)).toEqual(["completed"]);
+  }
+  await waitFor("the job result", async () => results.length === 1, 10_000);
+  const byId = new Map(results[0].trials!.map((t) => [t.trialId, t]));
+  for (const t of rows) expect(byId.get(t.id)).toMatchObject({ outcome: "completed", attempt: 1, step: t.id === short ? SHORT : LONG });
+  // the early exit changes no prompt: each equals its single-job run up to float32 drift, which
+  // Adafactor grows with the steps (packages/trainer README: ~5e-6 after 8 steps; measured here
+  // ~5e-5 after 60); a wrong weight or row shows up as ~1e-1
+  const diffs: number[] = [];
+  for (const t of rows) {
+    const [p, q] = [await finalPrompt(a.db, t.id), await finalPrompt(ref.db, t.id)];
+    expect(p.length).toBe(q.length);
+    let m = 0;
+    for (let i = 0; i < p.length; i++) m = Math.max(m, Math.abs(p[i] - q[i]));
+    diffs.push(m);
+    expect(m).toBeLessThan(t.id === short ? 5e-5 : 2e-4);
+    expect((await getTrial(a.db, t.id))?.bestScore).toBe((await getTrial(ref.db, t.id))?.bestScore);
+  }
+  console.log(`early exit in a pack: max |prompt diff| vs single jobs per trial (trial 1 ran ${SHORT} steps, the others ${LONG}): ${diffs.map((d) => d.toExponential(2)).join(", ")}`);
 });
 
 it("graceful stop releases a running pack; the next worker resumes every trial and completes", async () => {

@@ -3,7 +3,10 @@
 // trials (trial-processor.ts; read that first: the same claim/fence/stop/cancel rules apply per trial).
 //
 // Flow: claim each trial (own attempt = own fencing token; completed/cancelled/failed ones are
-// skipped) -> train the claimed lanes together -> finish each trial with ITS result. A lane leaves
+// skipped) -> train the claimed lanes together -> finish each trial with ITS result, as soon as
+// the trainer reports it done (runPack's onLaneDone: completed, stopped early or failed while the
+// others train on; its final checkpoint is stored by then), so a finished trial never shows
+// `running` until the whole pack ends, nor is re-run when the worker dies first. A lane leaves
 // the pack without ending the others when
 //  - a write of its attempt is refused (StaleAttemptError: a newer attempt owns the trial). The
 //    runtime swallows the error and calls onStale (runtime.ts ClaimedLane);
@@ -60,15 +63,18 @@ export async function processPackJob(
   let round = new AbortController();
   let active = lanes;
   const cancelledInDb = new Set<ClaimedLane>();
+  /** lanes whose end state is already recorded (finished early through onLaneDone) */
+  const ended = new Set<ClaimedLane>();
   for (const l of lanes) l.onStale = () => round.abort(ABORT_REPACK);
   // Cancellation through the DB, per trial (cheap: one row each).
   const poll = setInterval(() => {
     for (const l of active) {
+      if (ended.has(l)) continue;
       rt.trialState(l.trialId).then(
         (s) => {
           if (s !== "cancelled" || cancelledInDb.has(l)) return;
           cancelledInDb.add(l);
-          if (active.every((x) => cancelledInDb.has(x) || x.stale)) stop.abort(ABORT_CANCELLED);
+          if (active.every((x) => cancelledInDb.has(x) || x.stale || ended.has(x))) stop.abort(ABORT_CANCELLED);
           else round.abort(ABORT_REPACK);
         },
         () => undefined, // a transient DB error must not kill the pack; the next poll retries
@@ -91,34 +97,51 @@ export async function processPackJob(
     if (!cancelled) void job.log(`attempt ${l.attempt} is stale: a newer attempt owns trial ${l.trialId}`);
     outcomes.set(l.trialId, { ...laneBase(l), outcome: cancelled ? "cancelled" : "stale", step });
   };
+  /** Records a lane's final result (fenced); a refused write means the trial is no longer ours. */
+  const finishLane = async (l: ClaimedLane, r: TrialResultLike) => {
+    try {
+      await l.finish(r);
+      outcomes.set(l.trialId, { ...laneBase(l), outcome: r.state, step: r.step, metrics: r.best?.metrics });
+    } catch (e) {
+      if (!rt.isStaleAttempt(e)) throw e;
+      await dropLane(l, r.step);
+    }
+  };
+  /**
+   * A lane done for good while its pack mates train on: finish it now. A lane already stale or
+   * cancelled is left to the end-of-run loop (dropLane, as before). Any other error (a transient
+   * DB failure) must not end the other trials: the end-of-run loop finishes it again.
+   */
+  const onLaneDone = async (l: ClaimedLane, r: TrialResultLike) => {
+    if (l.stale || cancelledInDb.has(l) || ended.has(l)) return;
+    try {
+      await finishLane(l, r);
+      ended.add(l);
+    } catch (e) {
+      void job.log(`trial ${l.trialId} ended (${r.state}) but recording it failed; retrying when the pack returns: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
   try {
     while (active.length > 0) {
       round = new AbortController();
       const unfollowStop = followAbort(stop.signal, round);
       let results: TrialResultLike[];
       try {
-        results = await rt.runPack(active, round.signal, onProgress);
+        results = await rt.runPack(active, round.signal, onProgress, onLaneDone);
       } finally {
         unfollowStop();
       }
       const next: ClaimedLane[] = [];
       for (const [k, l] of active.entries()) {
         const r = results[k];
+        if (ended.has(l)) continue; // finished (or dropped) by onLaneDone while the others trained
         if (l.stale || cancelledInDb.has(l)) await dropLane(l, r.step);
         else if (r.state === "cancelled" && round.signal.reason === ABORT_REPACK) next.push(l); // checkpointed: goes on
         else if (r.state === "cancelled" && round.signal.reason === ABORT_SHUTDOWN) {
           // checkpointed; no end state: the next attempt resumes it (the whole job is released)
           await l.release().catch(() => undefined);
           outcomes.set(l.trialId, { ...laneBase(l), outcome: "released", step: r.step });
-        } else {
-          try {
-            await l.finish(r);
-            outcomes.set(l.trialId, { ...laneBase(l), outcome: r.state, step: r.step, metrics: r.best?.metrics });
-          } catch (e) {
-            if (!rt.isStaleAttempt(e)) throw e;
-            await dropLane(l, r.step);
-          }
-        }
+        } else await finishLane(l, r);
       }
       active = next;
     }

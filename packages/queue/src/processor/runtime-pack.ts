@@ -99,7 +99,7 @@ export function packRuntime(ctx: PackRuntimeContext): Pick<PackRuntime, "claimLa
     return lane;
   }
 
-  async function runPack(claimed: readonly ClaimedLane[], signal: AbortSignal, onProgress: (p: { trialId: string; step: number; total: number; loss: number; examplesPerSec: number }) => void): Promise<TrialResultLike[]> {
+  async function runPack(claimed: readonly ClaimedLane[], signal: AbortSignal, onProgress: (p: { trialId: string; step: number; total: number; loss: number; examplesPerSec: number }) => void, onLaneDone?: (lane: ClaimedLane, result: TrialResultLike) => Promise<void>): Promise<TrialResultLike[]> {
     const members = claimed.map((c) => {
       const l = lanes.get(c);
       if (!l) throw new Error(`runPack: trial ${c.trialId} was not claimed through this runtime`);
@@ -125,6 +125,7 @@ export function packRuntime(ctx: PackRuntimeContext): Pick<PackRuntime, "claimLa
         sinks: members.map((l) => l.sink),
         signal,
         onProgress: (p) => onProgress({ trialId: p.trialId, step: p.step, total: p.total, loss: p.loss, examplesPerSec: p.examplesPerSec }),
+        onTrialDone: onLaneDone && ((k, r) => onLaneDone(claimed[k], r as unknown as TrialResultLike)),
       },
     );
     return results as unknown as TrialResultLike[];

@@ -79,8 +79,11 @@ export interface PackRuntime extends TrialRuntime {
    * Trains the lanes together (@ptune/trainer runPackedTrials) with the cached engine until each
    * has ended or `signal` fires; results in `lanes` order. Each lane resumes from its latest
    * checkpoint, so calling it again with fewer lanes continues where the last call stopped.
+   * `onLaneDone` (awaited) reports a lane that ended for good (completed, stopped early, failed)
+   * while the others train on; the same result is also in the returned array. Lanes stopped by
+   * `signal` ("cancelled") are not reported.
    */
-  runPack(lanes: readonly ClaimedLane[], signal: AbortSignal, onProgress: (p: PackProgressLike) => void): Promise<TrialResultLike[]>;
+  runPack(lanes: readonly ClaimedLane[], signal: AbortSignal, onProgress: (p: PackProgressLike) => void, onLaneDone?: (lane: ClaimedLane, result: TrialResultLike) => Promise<void>): Promise<TrialResultLike[]>;
 }
 
 /** Settings the daemon hands to each sandbox thread (worker_threads workerData). */

@@ -115,7 +115,22 @@ describe("runPackedTrials on the fixture model (real engine)", () => {
   it("early stopping of one trial leaves the pack; the others train exactly as before", async () => {
     const stopping: TrialSpec = { ...specs[1], eval_every: 2, patience: 1, early_stopping_metric: "accuracy" };
     const { stores, sinks, deps } = packDeps(3);
-    const results = await runPackedTrials([specs[0], stopping, specs[2]], deps);
+    // onTrialDone: when each lane left, and how far the others had trained by then
+    const lastStep = [0, 0, 0];
+    const done: { index: number; result: TrialResult; othersAt: number[]; saved?: number }[] = [];
+    const results = await runPackedTrials([specs[0], stopping, specs[2]], {
+      ...deps,
+      onProgress: (p) => void (lastStep[p.trial] = p.step),
+      onTrialDone: async (index, result) => void done.push({ index, result, othersAt: [...lastStep], saved: stores[index].saves.at(-1)?.step }),
+    });
+    // once per lane; the early stopper first, while the others were still mid-run
+    expect(done.map((d) => d.index)).toEqual([1, 0, 2]);
+    expect(done[0].result).toBe(results[1]);
+    expect(done[0].othersAt[0]).toBeLessThan(8);
+    expect(done[0].othersAt[2]).toBeLessThan(8);
+    // its final checkpoint was stored before it was reported
+    expect(done[0].saved).toBe(results[1].step);
+    for (const d of done.slice(1)) expect(d.result).toBe(results[d.index]);
     const ref = { store: createMemoryStore(), sink: createMemorySink() };
     const refRes = await runTrial(stopping, { engine, tokenizer: tok, data: { train, dev }, task, ...ref });
     expect(refRes).toMatchObject({ state: "completed", stoppedEarly: true });
@@ -135,8 +150,10 @@ describe("runPackedTrials on the fixture model (real engine)", () => {
     const cut = packDeps(3);
     const ac = new AbortController();
     // step 4 of trial "a" is an evaluation step: the abort lands before/inside that evaluation
-    const first = await runPackedTrials(specs, { ...cut.deps, signal: ac.signal, onProgress: (p) => p.trial === 0 && p.step === 4 && ac.abort() });
+    const reported: number[] = [];
+    const first = await runPackedTrials(specs, { ...cut.deps, signal: ac.signal, onProgress: (p) => p.trial === 0 && p.step === 4 && ac.abort(), onTrialDone: async (k) => void reported.push(k) });
     expect(first.map((r) => [r.state, r.step])).toEqual([["cancelled", 4], ["cancelled", 4], ["cancelled", 4]]);
+    expect(reported).toEqual([]); // cancelled lanes are not done: they come back at the end only
     expect((await cut.stores[0].latest())!.pendingEval).toBe(true);
     const second = await runPackedTrials(specs, cut.deps);
     expect(second.map((r) => r.state)).toEqual(["completed", "completed", "completed"]);
@@ -174,8 +191,12 @@ describe("runPackedTrials on the fixture model (real engine)", () => {
     st.prompt!.data[0] = NaN;
     const { stores, sinks, deps } = packDeps(2);
     stores[1] = createMemoryStore(st);
-    const res = await runPackedTrials([specs[0], specs[1]], { ...deps, stores });
+    let step0 = 0;
+    const done: [number, string, number][] = [];
+    const res = await runPackedTrials([specs[0], specs[1]], { ...deps, stores, onProgress: (p) => void (p.trial === 0 && (step0 = p.step)), onTrialDone: async (k, r) => void done.push([k, r.state, step0]) });
     expect(res[1]).toMatchObject({ state: "failed", step: 3 });
+    // the failed lane is reported when it fails (its mate is at step 1), not when the pack ends
+    expect(done).toEqual([[1, "failed", 1], [0, "completed", 8]]);
     if (res[1].state === "failed") expect(res[1].reason).toMatch(/non-finite loss or gradient at step 3/);
     expect(res[0]).toMatchObject({ state: "completed", step: 8 });
     expect(maxAbsDiff((await stores[0].latest())!.prompt!.data, (await alone[0].store.latest())!.prompt!.data)).toBeLessThanOrEqual(TRAJ_TOL);

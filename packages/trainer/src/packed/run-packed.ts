@@ -3,7 +3,8 @@
 // (T5Engine.promptStepPerExample). Each trial keeps everything runTrial keeps (its sampler and RNG,
 // Adafactor state, checkpoints in runTrial's TrainState format, evaluations, best, early stopping);
 // the per-example loss weights 1/N_k make each trial's gradient the one runTrial computes alone
-// (pack-batch.ts). A trial that completes, stops early or fails leaves the pack; the rest go on.
+// (pack-batch.ts). A trial that completes, stops early or fails leaves the pack; the rest go on
+// (deps.onTrialDone reports it right then, not only when the whole pack returns).
 import { getTask, type Example } from "@ptune/tasks";
 import { encodeExample, type EncodedExample } from "../batching.ts";
 import type { Batch, EngineLike, PromptArg } from "../engine-like.ts";
@@ -44,6 +45,15 @@ export interface RunPackedDeps {
   tasks?: TaskLike | readonly TaskLike[];
   signal?: AbortSignal;
   onProgress?(p: PackedProgress): void;
+  /**
+   * Called (and awaited, before the pack trains on) when trial `index` leaves the pack with its
+   * FINAL result: completed (all steps, or stopped early) or failed (non-finite step). Its last
+   * checkpoint is stored by then, so the caller can record the end state at once instead of when
+   * the whole pack returns (a finished trial must not look running, nor be re-run after a crash).
+   * Not called for "cancelled" (abort signal): those lanes only return at the end, as before.
+   * The same result is also in the returned array. A rejection ends the run with that error.
+   */
+  onTrialDone?(index: number, result: TrialResult): Promise<void>;
 }
 
 /**
@@ -153,23 +163,26 @@ export async function runPackedTrials(rawSpecs: readonly TrialSpec[], deps: RunP
 
   const results: TrialResult[] = new Array(K);
   let active = lanes;
-  const leave = (ended: Map<Lane, TrialResult>) => {
-    for (const [l, r] of ended) results[l.index] = r;
+  const leave = async (ended: Map<Lane, TrialResult>) => {
     active = active.filter((l) => !ended.has(l));
+    for (const [l, r] of ended) {
+      results[l.index] = r;
+      if (r.state !== "cancelled") await deps.onTrialDone?.(l.index, r);
+    }
   };
   const promptOf = (l: Lane): PromptArg => ({ data: l.prompt, len: l.spec.prompt_length });
 
   // resumed trials cancelled during an evaluation run it first (runTrial's pendingEval)
-  leave(await settle(active.filter((l) => l.pendingEval), engine, signal, promptOf));
+  await leave(await settle(active.filter((l) => l.pendingEval), engine, signal, promptOf));
   for (;;) {
     const done = new Map<Lane, TrialResult>();
     for (const l of active) if (l.done) done.set(l, await l.complete());
-    leave(done);
+    await leave(done);
     if (active.length === 0) break;
     if (signal?.aborted) {
       const cancelled = new Map<Lane, TrialResult>();
       for (const l of active) cancelled.set(l, await l.cancel());
-      leave(cancelled);
+      await leave(cancelled);
       break;
     }
     const members = active.map((l) => ({ examples: l.nextExamples(), prompt: l.prompt, len: l.spec.prompt_length }));
@@ -184,8 +197,8 @@ export async function runPackedTrials(rawSpecs: readonly TrialSpec[], deps: RunP
       const r = await l.applyStep(perLane[k].loss, perLane[k].grad, seconds);
       if (r) failed.set(l, r);
     }
-    leave(failed);
-    leave(await settle(active, engine, signal, promptOf));
+    await leave(failed);
+    await leave(await settle(active, engine, signal, promptOf));
   }
   return results;
 }
