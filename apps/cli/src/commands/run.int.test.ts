@@ -29,7 +29,7 @@ training: { batch_size: 4, steps: 12, eval_every: 6, checkpoint_every: 6, max_in
 `;
 
 function ptune(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env = { ...process.env, PTUNE_CACHE_DIR: path.join(dir, "cache") };
+  const env: NodeJS.ProcessEnv = { ...process.env, PTUNE_CACHE_DIR: path.join(dir, "cache") };
   delete env.DATABASE_URL; // local mode: the embedded PostgreSQL
   delete env.REDIS_URL;
   return new Promise((resolve) => {
