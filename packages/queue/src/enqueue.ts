@@ -2,8 +2,7 @@
 // every trial that still has work to do gets a job (idempotent: job id = trial hash), routed to
 // its model size's queue.
 import { trialStates, upsertSweep, type Db } from "@ptune/db";
-import { readFile } from "node:fs/promises";
-import { expandSweep, parseSweep, queueNameFor, type SweepSpec, type Trial } from "@ptune/sweep";
+import { expandSweep, queueNameFor, readSweepFile, type SweepSpec, type Trial } from "@ptune/sweep";
 import type { Backend } from "./backend.ts";
 import { connect } from "./connect.ts";
 import { addTrialJobs } from "./enqueue-jobs.ts";
@@ -65,10 +64,7 @@ export async function enqueueSweep(args: { db: Db; backend: Backend; spec: Sweep
 
 /** `ptune submit`: reads and validates the YAML, records it, enqueues its trials. */
 export async function submitSweepFile(file: string, opts: { local?: boolean; env?: QueueEnv } = {}): Promise<SubmitSummary> {
-  const yamlText = await readFile(file, "utf8").catch((e: NodeJS.ErrnoException) => {
-    throw new Error(`${file}: cannot read the sweep file (${e.code ?? e.message})`);
-  });
-  const spec = parseSweep(yamlText, file);
+  const { spec, text: yamlText } = readSweepFile(file);
   const c = await connect({ local: opts.local, migrate: true, env: opts.env });
   try {
     return await enqueueSweep({ db: c.db, backend: c.backend, spec, yamlText });

@@ -1,5 +1,5 @@
 // @ptune/sweep: the sweep YAML (docs/sweep-format.md) -> validated SweepSpec -> Trial[] with ids.
-export { parseSweep, loadSweepFile, type ParseOptions } from "./parse.ts";
+export { parseSweep, loadSweepFile, readSweepFile, type ParseOptions } from "./parse.ts";
 export { expandSweep, ruleMatches, type Combo } from "./expand.ts";
 export { trialHash, trialIdentity, canonicalJson, TRIAL_ID_LENGTH, TRIAL_IDENTITY_VERSION, type TrialConfig } from "./hash.ts";
 export { queueNameFor, QUEUE_PREFIX } from "./queue-name.ts";

@@ -34,7 +34,8 @@ export function parseSweep(text: string, fileName: string, opts: ParseOptions = 
   return spec;
 }
 
-export function loadSweepFile(file: string, opts: ParseOptions = {}): SweepSpec {
+/** The validated spec and the YAML text as submitted (stored with the sweep). */
+export function readSweepFile(file: string, opts: ParseOptions = {}): { spec: SweepSpec; text: string } {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -42,7 +43,11 @@ export function loadSweepFile(file: string, opts: ParseOptions = {}): SweepSpec 
     const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
     throw new SweepError([{ file, line: 1, column: 1, path: "", message: `cannot read the sweep file (${code})` }]);
   }
-  return parseSweep(text, file, opts);
+  return { spec: parseSweep(text, file, opts), text };
+}
+
+export function loadSweepFile(file: string, opts: ParseOptions = {}): SweepSpec {
+  return readSweepFile(file, opts).spec;
 }
 
 function crossCheck(src: YamlSource, raw: RawSweep): SweepProblem[] {

