@@ -1,4 +1,4 @@
-// T5Engine.setWeights (model tuning evaluated with the task metrics): after setWeights, score /
+// T5Engine.withWeights (model tuning evaluated with the task metrics): a view whose score /
 // forward / greedy must equal an engine opened on a checkpoint written with those same weights.
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -50,7 +50,7 @@ async function writeCheckpoint(from: string, weights: Map<string, Float32Array>,
   return dir;
 }
 
-describe("T5Engine.setWeights", () => {
+describe("T5Engine.withWeights", () => {
   for (const v of ["v1_0", "v1_1"] as const) {
     it(`${v}: score, forward and greedy use the set weights, like a checkpoint holding them`, async () => {
       const { batch, prompt } = goldenInputs(readSafetensorsFile(goldenFile(v)));
@@ -61,18 +61,26 @@ describe("T5Engine.setWeights", () => {
       const written = await T5Engine.open(dir, { cacheDir });
       try {
         const before = await engine.score(batch, prompt);
-        await engine.setWeights(weights);
-        const [got, want] = [await engine.score(batch, prompt), await written.score(batch, prompt)];
+        const view = engine.withWeights(weights);
+        const [got, want] = [await view.score(batch, prompt), await written.score(batch, prompt)];
         // the perturbation moved the scores, and the set weights reproduce the written checkpoint
         expect(Math.max(...Array.from(got, (x, i) => Math.abs(x - before[i])))).toBeGreaterThan(1e-2);
         got.forEach((x, i) => expect(x).toBeCloseTo(want[i], 4));
-        const [fg, fw] = [await engine.forward(batch), await written.forward(batch)];
+        const [fg, fw] = [await view.forward(batch), await written.forward(batch)];
         expect(fg.loss).toBeCloseTo(fw.loss, 5);
         const n = Math.min(200, fg.logits.length);
         for (let i = 0; i < n; i++) expect(fg.logits[i]).toBeCloseTo(fw.logits[i], 4);
-        expect(await engine.greedy(batch, 5, prompt, { stopAtEos: false })).toEqual(await written.greedy(batch, 5, prompt, { stopAtEos: false }));
-        // prompt steps keep the frozen checkpoint weights, and modelStep without weights too
+        expect(await view.greedy(batch, 5, prompt, { stopAtEos: false })).toEqual(await written.greedy(batch, 5, prompt, { stopAtEos: false }));
+        // the engine itself never sees the view's weights (issue #9: a cached engine served a
+        // model-tuning trial, then scored a prompt-tuning trial with the tuned weights)
         const frozen = await T5Engine.open(fixtureModel(v), { cacheDir });
+        const [after, fresh] = [await engine.score(batch, prompt), await frozen.score(batch, prompt)];
+        expect(Buffer.from(after.buffer)).toEqual(Buffer.from(fresh.buffer));
+        expect(Buffer.from((await engine.forward(batch)).logits.buffer)).toEqual(Buffer.from((await frozen.forward(batch)).logits.buffer));
+        expect(await engine.greedy(batch, 5, prompt, { stopAtEos: false })).toEqual(await frozen.greedy(batch, 5, prompt, { stopAtEos: false }));
+        view.close();
+        await expect(view.score(batch, prompt)).rejects.toThrow(/view was closed/);
+        // prompt steps keep the frozen checkpoint weights, and modelStep without weights too
         expect((await engine.promptStep(batch, prompt.data, prompt.len)).loss).toBe((await frozen.promptStep(batch, prompt.data, prompt.len)).loss);
         expect((await engine.modelStep(batch)).loss).toBeCloseTo((await frozen.modelStep(batch)).loss, 6);
         await frozen.close();
@@ -86,8 +94,8 @@ describe("T5Engine.setWeights", () => {
   it("rejects unknown names and wrong lengths with one clear message", async () => {
     const engine = await T5Engine.open(fixtureModel("v1_1"), { cacheDir: path.join(tmp, "cache-bad") });
     try {
-      await expect(engine.setWeights(new Map([["nope.weight", new Float32Array(1)]]))).rejects.toThrow(/'nope.weight' is not a tensor of the checkpoint/);
-      await expect(engine.setWeights(new Map([["shared.weight", new Float32Array(3)]]))).rejects.toThrow(/'shared.weight' has 3 values, expected/);
+      expect(() => engine.withWeights(new Map([["nope.weight", new Float32Array(1)]]))).toThrow(/'nope.weight' is not a tensor of the checkpoint/);
+      expect(() => engine.withWeights(new Map([["shared.weight", new Float32Array(3)]]))).toThrow(/'shared.weight' has 3 values, expected/);
     } finally {
       await engine.close();
     }

@@ -24,7 +24,7 @@ export interface EngineOptions {
   /**
    * Precision of the frozen-weight graphs (prompt steps, scoring, decoding): fp16 / bf16 store
    * the weight matrices in half and multiply in half, with float32 residual stream, norms,
-   * softmax, logits and loss (model/t5.ts). Model tuning (modelStep, setWeights) is float32.
+   * softmax, logits and loss (model/t5.ts). Model tuning (modelStep, withWeights views) is float32.
    */
   dtype?: Precision;
   /** Static loss scale of the half-precision backward pass (default: 1024 for fp16, 1 otherwise). */
@@ -44,13 +44,22 @@ export const FP16_LOSS_SCALE = 1024;
 
 export type SharedPrompt = { data: Float32Array; len: number };
 export type PerExamplePrompt = { perExample: Float32Array; mask: Int32Array; pmax: number };
+export type GreedyOptions = { stopAtEos?: boolean };
+export interface ForwardResult { loss: number; logits: Float32Array; encoderHidden: Float32Array; score: Float32Array }
+
+/** Evaluation on tuned weights whose lifetime is one trial (T5Engine.withWeights). */
+export interface TunedView {
+  score(batch: Batch, prompt?: SharedPrompt | PerExamplePrompt): Promise<Float32Array>;
+  forward(batch: Batch, prompt?: SharedPrompt | PerExamplePrompt): Promise<ForwardResult>;
+  greedy(batch: EncoderBatch, maxNewTokens: number, prompt?: SharedPrompt | PerExamplePrompt, opts?: GreedyOptions): Promise<number[][]>;
+  /** drops the view's references to the weights; later calls throw */
+  close(): void;
+}
 
 export class T5Engine {
   private readonly sessions = new Map<string, Promise<Session>>();
   private weightValues?: Map<string, Float32Array>;
   private shared?: Float32Array;
-  /** weights set by setWeights (model tuning): evaluation graphs then take weights as inputs */
-  private tuned?: Map<string, ort.Tensor>;
   readonly precision: Precision;
 
   private constructor(
@@ -86,11 +95,12 @@ export class T5Engine {
 
   /**
    * The session for `spec`, created once. Frozen weights are initializers (they stay on the
-   * device; feeds are only ids, masks and the prompt); model-step graphs, and evaluation graphs
-   * after setWeights, take float32 weights as inputs instead.
+   * device; feeds are only ids, masks and the prompt); model-step graphs, and the evaluation
+   * graphs of a `withWeights` view, take float32 weights as inputs instead. Sessions hold no
+   * trial state: tuned weights are feeds of one call, never stored in the engine.
    */
-  private session(spec: GraphSpec): Promise<Session> {
-    const asInputs = spec.kind === "model-step" || (this.tuned !== undefined && spec.kind !== "prompt-step" && spec.kind !== "prompt-step-per-example");
+  private session(spec: GraphSpec, weightsAsInputs = false): Promise<Session> {
+    const asInputs = spec.kind === "model-step" || weightsAsInputs;
     const key = `${graphKey(spec)}${asInputs ? "|winputs" : ""}`;
     let s = this.sessions.get(key);
     if (!s) {
@@ -163,33 +173,44 @@ export class T5Engine {
   }
 
   /**
-   * From now on score / forward / greedy use `weights` (stored tensor names; the rest stay the
-   * checkpoint's): model tuning is evaluated on the tuned model. The arrays are used in place, not
-   * copied; call again after changing them. Prompt steps keep the frozen checkpoint weights.
+   * A view of this engine whose score / forward / greedy use `weights` (stored tensor names; the
+   * rest stay the checkpoint's): model tuning is evaluated on the tuned model. The arrays are read
+   * at each call, not copied, so the view follows in-place optimizer updates. The engine itself
+   * never sees them: its own methods and every other view keep the frozen checkpoint weights, and
+   * `close()` drops the view's references (one view per trial; issue #9).
    */
-  async setWeights(weights: Map<string, Float32Array>): Promise<void> {
-    const feeds = new Map<string, ort.Tensor>();
+  withWeights(weights: Map<string, Float32Array>): TunedView {
     for (const [name, data] of weights) {
-      if (!this.ckpt.has(name)) throw new Error(`T5Engine.setWeights: '${name}' is not a tensor of the checkpoint ${this.checkpointId.slice(0, 12)}`);
+      if (!this.ckpt.has(name)) throw new Error(`T5Engine.withWeights: '${name}' is not a tensor of the checkpoint ${this.checkpointId.slice(0, 12)}`);
       const shape = this.ckpt.info(name).shape;
       const n = shape.reduce((a, b) => a * b, 1);
-      if (data.length !== n) throw new Error(`T5Engine.setWeights: '${name}' has ${data.length} values, expected ${n} ([${shape.join(", ")}])`);
-      feeds.set(name, toOrt("float32", shape, data));
+      if (data.length !== n) throw new Error(`T5Engine.withWeights: '${name}' has ${data.length} values, expected ${n} ([${shape.join(", ")}])`);
     }
-    this.tuned = feeds;
+    let held: Map<string, Float32Array> | undefined = weights;
+    const live = (): Map<string, Float32Array> => {
+      if (!held) throw new Error("T5Engine.withWeights: this view was closed (its trial ended)");
+      return held;
+    };
+    return {
+      score: async (batch, prompt) => this.scoreWith(batch, prompt, live()),
+      forward: async (batch, prompt) => this.forwardWith(batch, prompt, live()),
+      greedy: async (batch, maxNewTokens, prompt, opts) => this.greedyWith(batch, maxNewTokens, prompt, opts, live()),
+      close: () => {
+        held = undefined;
+      },
+    };
   }
 
   /**
    * `have` plus the session's weight inputs (graphs with weights as inputs): from `weights` when
-   * given (modelStep), else the setWeights ones; the checkpoint's for any name not there.
+   * given, the checkpoint's for any name not there.
    */
   private weightFeeds(session: Session, have: Record<string, ort.Tensor>, weights?: Map<string, Float32Array>): Record<string, ort.Tensor> {
     const all = { ...have };
     for (const name of session.inputNames) {
       if (name in all) continue;
       const shape = this.ckpt.info(name).shape;
-      const given = weights?.get(name);
-      all[name] = given ? toOrt("float32", shape, given) : ((!weights && this.tuned?.get(name)) || toOrt("float32", shape, this.checkpointWeight(name)));
+      all[name] = toOrt("float32", shape, weights?.get(name) ?? this.checkpointWeight(name));
     }
     return all;
   }
@@ -202,20 +223,28 @@ export class T5Engine {
   }
 
   /** Per-example sum of log p(target token) over non-ignored label positions (rank classification). */
-  async score(batch: Batch, prompt?: SharedPrompt | PerExamplePrompt): Promise<Float32Array> {
+  score(batch: Batch, prompt?: SharedPrompt | PerExamplePrompt): Promise<Float32Array> {
+    return this.scoreWith(batch, prompt);
+  }
+
+  private async scoreWith(batch: Batch, prompt?: SharedPrompt | PerExamplePrompt, tuned?: Map<string, Float32Array>): Promise<Float32Array> {
     validateBatch(batch);
     const { mode, feeds } = this.encoderInputs(batch, prompt);
-    const session = await this.session({ kind: "score", prompt: mode });
-    const out = await session.run(this.weightFeeds(session, { ...feeds, ...labelFeeds(this.config, batch) }));
+    const session = await this.session({ kind: "score", prompt: mode }, !!tuned);
+    const out = await session.run(this.weightFeeds(session, { ...feeds, ...labelFeeds(this.config, batch) }, tuned));
     return out.score.data as Float32Array;
   }
 
   /** Loss, logits [B, L, V], encoder output [B, S, d] and scores in one pass (parity checks, evaluation). */
-  async forward(batch: Batch, prompt?: SharedPrompt | PerExamplePrompt) {
+  forward(batch: Batch, prompt?: SharedPrompt | PerExamplePrompt): Promise<ForwardResult> {
+    return this.forwardWith(batch, prompt);
+  }
+
+  private async forwardWith(batch: Batch, prompt?: SharedPrompt | PerExamplePrompt, tuned?: Map<string, Float32Array>): Promise<ForwardResult> {
     validateBatch(batch);
     const { mode, feeds } = this.encoderInputs(batch, prompt);
-    const session = await this.session({ kind: "forward", prompt: mode });
-    const out = await session.run(this.weightFeeds(session, { ...feeds, ...labelFeeds(this.config, batch) }));
+    const session = await this.session({ kind: "forward", prompt: mode }, !!tuned);
+    const out = await session.run(this.weightFeeds(session, { ...feeds, ...labelFeeds(this.config, batch) }, tuned));
     return {
       loss: (out.loss.data as Float32Array)[0],
       logits: out.logits.data as Float32Array,
@@ -229,26 +258,31 @@ export class T5Engine {
    * Each example's ids stop after its first EOS (kept) or at maxNewTokens; `stopAtEos: false`
    * always produces maxNewTokens ids (as the golden reference does).
    */
-  async greedy(
+  greedy(batch: EncoderBatch, maxNewTokens: number, prompt?: SharedPrompt | PerExamplePrompt, opts: GreedyOptions = {}): Promise<number[][]> {
+    return this.greedyWith(batch, maxNewTokens, prompt, opts);
+  }
+
+  private async greedyWith(
     batch: EncoderBatch,
     maxNewTokens: number,
-    prompt?: SharedPrompt | PerExamplePrompt,
-    opts: { stopAtEos?: boolean } = {},
+    prompt: SharedPrompt | PerExamplePrompt | undefined,
+    opts: GreedyOptions = {},
+    tuned?: Map<string, Float32Array>,
   ): Promise<number[][]> {
     validateEncoder(batch);
     const stopAtEos = opts.stopAtEos ?? true;
     const B = batch.batchSize;
     const { mode, feeds } = this.encoderInputs(batch, prompt);
-    const encode = await this.session({ kind: "encode", prompt: mode });
-    const enc = (await encode.run(this.weightFeeds(encode, feeds))).encoder_hidden;
-    const decode = await this.session({ kind: "decode" });
+    const encode = await this.session({ kind: "encode", prompt: mode }, !!tuned);
+    const enc = (await encode.run(this.weightFeeds(encode, feeds, tuned))).encoder_hidden;
+    const decode = await this.session({ kind: "decode" }, !!tuned);
     const seqs: number[][] = Array.from({ length: B }, () => [this.config.decoder_start_token_id]);
     const done = new Array<boolean>(B).fill(false);
     for (let step = 0; step < maxNewTokens && !(stopAtEos && done.every(Boolean)); step++) {
       const L = step + 1;
       const ids = new Int32Array(B * L);
       seqs.forEach((s, i) => ids.set(s, i * L));
-      const out = await decode.run(this.weightFeeds(decode, { encoder_hidden: enc, attention_mask: feeds.attention_mask, ...decoderFeeds(this.config, ids, B, L) }));
+      const out = await decode.run(this.weightFeeds(decode, { encoder_hidden: enc, attention_mask: feeds.attention_mask, ...decoderFeeds(this.config, ids, B, L) }, tuned));
       const next = out.next_ids.data as BigInt64Array;
       for (let i = 0; i < B; i++) {
         const t = done[i] && stopAtEos ? this.config.pad_token_id : Number(next[i]);

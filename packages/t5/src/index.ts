@@ -10,7 +10,7 @@ export { PrecompiledCharsmap } from "./tokenizer/precompiled.ts";
 export { relativePositionBucket, relativePositionBuckets } from "./relative-position.ts";
 export { initRandomT5, T5_PRESETS, DEFAULT_WORDS, type InitRandomT5Options, type InitRandomT5Result } from "./random-init.ts";
 export { buildUnigramTokenizerJson } from "./tokenizer/build-unigram.ts";
-export { T5Engine, FP16_LOSS_SCALE, BatchError, type Batch, type EncoderBatch, type EngineOptions, type SharedPrompt, type PerExamplePrompt } from "./engine.ts";
+export { T5Engine, FP16_LOSS_SCALE, BatchError, type Batch, type EncoderBatch, type EngineOptions, type SharedPrompt, type PerExamplePrompt, type TunedView, type ForwardResult, type GreedyOptions } from "./engine.ts";
 export { layerNorm, geluNew, attention, feedForward, encoder, decoder, lmHead, encoderInput, positionBias, type WeightFn } from "./model/t5.ts";
 export { buildGraph, graphKey, type GraphSpec, type PromptMode } from "./graphs/build.ts";
 export { cacheRoot, GRAPH_VERSION } from "./graphs/cache.ts";

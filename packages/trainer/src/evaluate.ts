@@ -1,7 +1,7 @@
 // Dev-set evaluation: greedy decoding + the task's string metrics (the paper's protocol, §3), or
 // rank classification (score every label string, predict the most likely; Brown et al. 2020 style)
 // as an option for classification tasks.
-import type { EngineLike, PromptArg } from "./engine-like.ts";
+import type { Evaluator, PromptArg } from "./engine-like.ts";
 import { buildBatch, encodeExample, evalBatches, type EncodedExample, type LengthLimits } from "./batching.ts";
 import type { Example } from "@ptune/tasks";
 import type { TaskLike } from "./task-like.ts";
@@ -42,7 +42,7 @@ const checkAbort = (signal?: AbortSignal) => {
 };
 
 /** Greedy predictions (strings) for the whole dev set with one prompt (or none). */
-export async function predictGreedy(engine: EngineLike, dev: DevSet, prompt?: PromptArg, signal?: AbortSignal): Promise<string[]> {
+export async function predictGreedy(engine: Evaluator, dev: DevSet, prompt?: PromptArg, signal?: AbortSignal): Promise<string[]> {
   const out: string[] = [];
   for (const { examples } of evalBatches(dev.encoded, dev.batchSize)) {
     checkAbort(signal);
@@ -54,7 +54,7 @@ export async function predictGreedy(engine: EngineLike, dev: DevSet, prompt?: Pr
 }
 
 /** Rank classification: for each example, the label string with the highest sum log p(label). */
-export async function predictRank(engine: EngineLike, dev: DevSet, prompt?: PromptArg, signal?: AbortSignal): Promise<string[]> {
+export async function predictRank(engine: Evaluator, dev: DevSet, prompt?: PromptArg, signal?: AbortSignal): Promise<string[]> {
   const labels = dev.task.labels;
   if (!labels || labels.length === 0) throw new Error(`rank classification: task ${dev.task.name} has no label strings`);
   const labelEnc = labels.map((l) => encodeExample(dev.tokenizer, { input: "", target: l }, dev.limits).target);
@@ -73,7 +73,7 @@ export async function predictRank(engine: EngineLike, dev: DevSet, prompt?: Prom
   return out;
 }
 
-export async function evaluateDev(engine: EngineLike, dev: DevSet, mode: "greedy" | "rank", prompt?: PromptArg, signal?: AbortSignal): Promise<Record<string, number>> {
+export async function evaluateDev(engine: Evaluator, dev: DevSet, mode: "greedy" | "rank", prompt?: PromptArg, signal?: AbortSignal): Promise<Record<string, number>> {
   const preds = mode === "rank" ? await predictRank(engine, dev, prompt, signal) : await predictGreedy(engine, dev, prompt, signal);
   return dev.task.score(preds, dev.examples);
 }

@@ -172,7 +172,7 @@ describe("runTrial on the fixture model (real engine)", () => {
     expect(res.state).toBe("completed");
     const losses = sink.rows.filter((r) => r.name === "loss").map((r) => r.value);
     expect(losses.at(-1)!).toBeLessThan(losses[0]);
-    // T5Engine.setWeights lets evaluation decode with the tuned weights: selection by the task metric
+    // T5Engine.withWeights lets evaluation decode with the tuned weights: selection by the task metric
     expect(sink.evaluations.map((e) => e.step)).toEqual([3, 6]);
     for (const e of sink.evaluations) expect(e.metrics[task.primaryMetric]).toEqual(expect.any(Number));
     expect(res.best?.metric).toBe(task.primaryMetric);

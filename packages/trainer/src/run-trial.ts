@@ -57,7 +57,7 @@ export interface RunTrialDeps {
   onProgress?(p: TrialProgress): void;
 }
 
-/** The selection metric of model tuning on an engine without setWeights (lower is better). */
+/** The selection metric of model tuning on an engine without withWeights (lower is better). */
 export const DEV_LOSS = "dev_loss";
 
 export type TrialResult =
@@ -91,7 +91,7 @@ function promptTrainable(engine: EngineLike, opt: Adafactor, prompt: Float32Arra
   };
 }
 
-/** Token-weighted mean loss of the dev set under `weights` (model tuning without setWeights). */
+/** Token-weighted mean loss of the dev set under `weights` (model tuning without withWeights). */
 async function devLoss(engine: EngineLike, dev: DevSet, weights: Map<string, Float32Array>): Promise<number> {
   let sum = 0;
   let tokens = 0;
@@ -120,12 +120,17 @@ function modelTrainable(engine: EngineLike, opt: Adafactor, weights: Record<stri
       return { loss, finite: true };
     },
     async evaluate(dev, mode, signal) {
-      // greedy/score run graphs with the checkpoint's weights baked in; an engine that can swap
-      // them (setWeights) is evaluated on the tuned weights with the task metrics, any other one
-      // on the dev loss of the tuned weights (modelStep takes them as inputs).
-      if (engine.setWeights) {
-        await engine.setWeights(asMap());
-        return evaluateDev(engine, dev, mode, undefined, signal);
+      // greedy/score run graphs with the checkpoint's weights baked in; an engine that offers a
+      // tuned-weights view (withWeights) is evaluated on the tuned weights with the task metrics,
+      // any other one on the dev loss of the tuned weights (modelStep takes them as inputs). The
+      // view lives for this evaluation only: the cached engine never holds a trial's weights.
+      if (engine.withWeights) {
+        const view = engine.withWeights(asMap());
+        try {
+          return await evaluateDev(view, dev, mode, undefined, signal);
+        } finally {
+          view.close();
+        }
       }
       return { [DEV_LOSS]: await devLoss(engine, dev, asMap()) };
     },
@@ -169,7 +174,7 @@ export async function runTrial(rawSpec: TrialSpec, deps: RunTrialDeps): Promise<
   const devExamples = spec.max_dev_examples ? deps.data.dev.slice(0, spec.max_dev_examples) : deps.data.dev;
   const dev = makeDevSet({ examples: devExamples, tokenizer, task, limits, batchSize: spec.eval_batch_size, maxNewTokens: spec.max_decode_length });
   const lr = learningRate(spec);
-  const metric = spec.method === "model_tuning" && !engine.setWeights ? DEV_LOSS : (spec.early_stopping_metric ?? task.primaryMetric);
+  const metric = spec.method === "model_tuning" && !engine.withWeights ? DEV_LOSS : (spec.early_stopping_metric ?? task.primaryMetric);
   const higherIsBetter = metric !== DEV_LOSS;
 
   // ---- state: resume or fresh ------------------------------------------------------------
