@@ -11,7 +11,7 @@ export interface TrialJobData {
   model: string; // model size name, e.g. "t5-small"; also picks the queue
   /**
    * Pack jobs only (job name "pack", sweep `pack: K`): the trials trained together in one packed
-   * batch (@ptune/trainer runPackedTrials), sorted. Absent on a single-trial job.
+   * batch (@ptune/trainer runTrials), sorted. Absent on a single-trial job.
    */
   trialIds?: string[];
   /** Test/bench processors only: free-form parameters. Trial jobs leave it out. */
@@ -52,8 +52,6 @@ export interface TrialJobResult {
 /** Reason strings sent as the AbortSignal reason into the sandbox (BullMQ Worker.cancelJob). */
 export const ABORT_SHUTDOWN = "ptune:shutdown";
 export const ABORT_CANCELLED = "ptune:cancelled";
-/** Pack jobs, inside the sandbox: one trial left the pack; the others checkpoint and go on without it. */
-export const ABORT_REPACK = "ptune:repack";
 
 /** True for a pack job's data (several trials, one job). */
 export function isPackJob(data: TrialJobData): data is TrialJobData & { trialIds: string[] } {

@@ -1,5 +1,5 @@
 // Which trials of a sweep share a pack job (sweep `pack: K`, issue #4). A pack is up to K
-// prompt-tuning trials that @ptune/trainer's runPackedTrials can train in one batch: same model
+// prompt-tuning trials that @ptune/trainer's runTrials can train in one batch: same model
 // (checkpoint) and the same maximum input/target lengths (its packCompatibilityKey; prompt lengths,
 // inits, seeds, tasks, batch sizes and learning rates may differ). They must also share a priority,
 // so a pack never jumps ahead of (or behind) a trial it would otherwise wait for.

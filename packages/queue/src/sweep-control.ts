@@ -45,7 +45,7 @@ export async function cancelSweepJobs(args: { db: Db; backend: Backend; sweep: S
   }
   // Pack jobs (sweep `pack: K`) carry the pack's id, not a trial id: find the sweep's by scanning
   // the queues where a cancelled trial had no job of its own. A running pack drops its cancelled
-  // trials through its DB poll (pack-processor.ts).
+  // trials through its DB poll (processor/trial-processor.ts).
   for (const name of packQueues) {
     const queue = args.backend.queue(name);
     const jobs = await queue.getJobs(["waiting", "prioritized", "delayed", "active"]);

@@ -10,3 +10,4 @@ export {
   type SweepSpec, type Trial, type TrainingSettings, type ModelEntry, type TaskEntry, type Grid, type AxisRule,
   type Init, type Method, type TaskFormat, type Preset,
 } from "./types.ts";
+export { TrialConfigSchema, parseTrialConfig, TrialConfigError } from "./trial-config.ts";

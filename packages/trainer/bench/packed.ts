@@ -1,4 +1,4 @@
-// Trials/hour of packed multi-prompt training (runPackedTrials) for K = 1, 2, 4, 8 trials per pack,
+// Trials/hour of packed multi-prompt training (runTrials with K trials) for K = 1, 2, 4, 8 trials per pack,
 // against K trials run one after another with runTrial, on a seeded random T5 (initRandomT5,
 // preset t5-mini by default: the machinery, not the science). A "trial" here is `steps` training
 // steps plus the final dev evaluation (greedy), with mixed prompt lengths inside a pack.
@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { initRandomT5, T5Engine, T5Tokenizer } from "@ptune/t5";
 import { syntheticTask, syntheticVocabulary } from "@ptune/tasks";
-import { createMemorySink, createMemoryStore, runPackedTrials, runTrial, type TrialSpec } from "../src/index.ts";
+import { createMemorySink, createMemoryStore, runTrial, runTrials, type TrialSpec } from "../src/index.ts";
 
 const [steps = 20, batch = 8, promptLen = 20] = process.argv.slice(2, 5).map(Number);
 const device = (process.argv[5] ?? "cpu") as "cpu" | "cuda";
@@ -37,15 +37,15 @@ try {
     trial_id: `bench-${k}`, task: "synthetic", prompt_length: Math.max(1, Math.round(promptLen / (1 + (k % 2)))), init: "random_uniform", seed: k,
     steps, batch_size: batch, eval_every: 10 ** 9, checkpoint_every: 10 ** 9, max_input_length: 64, max_target_length: 4, eval_batch_size: 16,
   });
-  const deps = { engine, tokenizer, data: { train, dev }, tasks: task };
+  const pack = (specs: TrialSpec[]) => runTrials(specs.map((s) => ({ spec: s, data: { train, dev }, task, store: createMemoryStore(), sink: createMemorySink() })), { engine, tokenizer });
   // warm-up: build graphs and sessions (step, per-example step, encode, decode) before timing
-  await runPackedTrials([spec(0), spec(1)].map((s) => ({ ...s, steps: 2 })), { ...deps, stores: [createMemoryStore(), createMemoryStore()], sinks: [createMemorySink(), createMemorySink()] });
+  await pack([spec(0), spec(1)].map((s) => ({ ...s, steps: 2 })));
   await runTrial({ ...spec(0), steps: 2 }, { engine, tokenizer, data: { train, dev }, task, store: createMemoryStore(), sink: createMemorySink() });
 
   for (const K of Ks) {
     const specs = Array.from({ length: K }, (_, k) => spec(k));
-    let res: Awaited<ReturnType<typeof runPackedTrials>> = [];
-    const packedS = await best(async () => (res = await runPackedTrials(specs, { ...deps, stores: specs.map(() => createMemoryStore()), sinks: specs.map(() => createMemorySink()) })));
+    let res: Awaited<ReturnType<typeof runTrials>> = [];
+    const packedS = await best(async () => (res = await pack(specs)));
     const seqS = await best(async () => {
       for (const s of specs) await runTrial(s, { engine, tokenizer, data: { train, dev }, task, store: createMemoryStore(), sink: createMemorySink() });
     });

@@ -5,7 +5,10 @@ export { Adafactor, AdafactorOptionsSchema, type AdafactorOptions, type Adafacto
 export { encodeExample, buildBatch, EpochSampler, evalBatches, type TextExample, type EncodedExample, type LengthLimits, type DataPosition, type PadMode } from "./batching.ts";
 export { serializeTrainState, deserializeTrainState, TRAIN_STATE_FORMAT_VERSION, type TrainState, type BestSoFar, type TrainMethod } from "./train-state.ts";
 export { TrialSpecSchema, parseTrialSpec, learningRate, type TrialSpec, type ResolvedTrialSpec } from "./trial-spec.ts";
-export { runTrial, type RunTrialDeps, type TrialResult, type TrialStore, type TrialSink, type TrialProgress, type WeightSource } from "./run-trial.ts";
+export { runTrial, type RunTrialDeps } from "./run-trial.ts";
+export { DEV_LOSS, type TrialResult, type TrialStore, type TrialSink, type TrialProgress, type WeightSource, type TrialData } from "./trial/types.ts";
+// one trial state machine (trial/lane.ts); runTrials runs one trial or a pack of prompt-tuning trials
+export { runTrials, packCompatibilityKey, type RunTrialsDeps, type TrialInput, type PackedEngineLike, type PackedProgress } from "./trial/run-trials.ts";
 export { makeDevSet, evaluateDev, predictGreedy, predictRank, decodePrediction, EvaluationAborted, type DevSet } from "./evaluate.ts";
 export { evaluateEnsemble, majorityVote, type EnsembleResult } from "./ensemble.ts";
 export { nearestNeighbours, type Neighbour } from "./neighbours.ts";
@@ -17,8 +20,7 @@ export type { EngineLike, Batch, PromptArg, PerExamplePromptArg } from "./engine
 export type { TokenizerLike } from "./tokenizer-like.ts";
 export type { TaskLike } from "./task-like.ts";
 export { createMemoryStore, createMemorySink, type MemoryStore, type MemorySink } from "./memory-store.ts";
-// packed multi-prompt training (issue #4): K prompt-tuning trials in one batch per step
-export { runPackedTrials, packCompatibilityKey, type RunPackedDeps, type PackedEngineLike, type PackedProgress, type TrialData } from "./packed/run-packed.ts";
+// packed multi-prompt training (issue #4): the host arithmetic of one packed step and evaluation
 export { packStep, unpackStep, targetTokens, type PackMember, type PackedStep } from "./packed/pack-batch.ts";
 export { evaluatePacked, tilePrompts } from "./packed/packed-eval.ts";
 // post-training analyses on a sweep in the database (issue #6): Table 3 ensembles, nearest neighbours, export/import

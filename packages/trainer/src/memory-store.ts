@@ -1,7 +1,7 @@
 // In-process TrialStore / TrialSink: for local runs, benchmarks and tests. The store keeps each
 // state SERIALISED (as @ptune/db does), so resuming from it exercises the same bytes path.
 import { deserializeTrainState, serializeTrainState, type TrainState } from "./train-state.ts";
-import type { TrialSink, TrialStore } from "./run-trial.ts";
+import type { TrialSink, TrialStore } from "./trial/types.ts";
 
 export interface MemoryStore extends TrialStore {
   saves: { step: number; best: boolean; bytes: Uint8Array }[];

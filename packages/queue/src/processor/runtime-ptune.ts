@@ -1,37 +1,50 @@
 // TrialRuntime on the real packages: @ptune/db (claim, fenced writes), @ptune/t5 (engine,
-// tokenizer, weights), @ptune/tasks (data), @ptune/trainer (runTrial). One instance per sandbox
-// thread; BullMQ reuses the thread across jobs, so the caches below live across trials.
+// tokenizer, weights), @ptune/tasks (data), @ptune/trainer (runTrials). One instance per sandbox
+// thread; BullMQ reuses the thread across jobs, so the caches below live across trials (the engine
+// holds no trial state: model tuning evaluates through a view it closes, T5Engine.withWeights).
 import path from "node:path";
-import {
-  getTrial,
-  loadLatestCheckpoint,
-  openDb,
-  StaleAttemptError,
-  TrialClosedError,
-  type StoredCheckpoint,
-} from "@ptune/db";
+import { claimAttempt, FencedWriter, getTrial, loadLatestCheckpoint, NotFoundError, openDb, StaleAttemptError, TrialClosedError, type StoredCheckpoint } from "@ptune/db";
 import type { Trial } from "@ptune/sweep";
 import { openCheckpoint, T5Engine, T5Tokenizer } from "@ptune/t5";
 import { loadSplit, syntheticTask, type Example } from "@ptune/tasks";
-import { deserializeTrainState, runTrial, serializeTrainState, type TrialResult } from "@ptune/trainer";
+import { deserializeTrainState, runTrials, serializeTrainState, type TrialInput, type TrialResult, type TrialSink, type TrialStore } from "@ptune/trainer";
 import { ensurePresetModel } from "../ensure-models.ts";
 import { EngineCache } from "./engine-cache.ts";
-import { claimTrial, finishInput, packRuntime } from "./runtime-pack.ts";
-import type { ClaimedAttempt, PackRuntime, SandboxConfig, TrialResultLike } from "./runtime.ts";
-import { trialToSpec } from "./trial-to-spec.ts";
+import type { ClaimedTrial, SandboxConfig, TrialRuntime } from "./runtime.ts";
+import { readTrialConfig, trialToSpec } from "./trial-to-spec.ts";
 
-export interface PtuneRuntime extends PackRuntime {
+export interface PtuneRuntime extends TrialRuntime {
   /** engines opened by this thread so far (one per checkpoint dir and device) */
   readonly enginesOpen: number;
   close(): Promise<void>;
 }
 
+/** A claimed trial plus what only the runtime touches: its config, store and sink. */
+interface Claimed extends ClaimedTrial {
+  trial: Trial;
+  store: TrialStore;
+  sink: TrialSink;
+}
+
+const isStale = (e: unknown) => e instanceof StaleAttemptError || (e as Error)?.name === "StaleAttemptError";
+
+/** The trainer's result as @ptune/db's FencedWriter.finish input. */
+export function finishInput(r: TrialResult): Parameters<FencedWriter["finish"]>[0] {
+  return {
+    state: r.state,
+    result: { ...r, best: r.best ? { ...r.best } : null },
+    error: r.state === "failed" ? r.reason : null,
+    best: r.best ? { metric: r.best.metric, score: r.best.score, step: r.best.step } : null,
+  };
+}
+
 export function createPtuneRuntime(cfg: SandboxConfig): PtuneRuntime {
-  // Small pool: one trial per thread; the cancel poll and the writes interleave.
+  // Small pool: one job per thread; the cancel poll and the writes interleave.
   const db = openDb(cfg.databaseUrl, { max: 3 });
   const engines = new EngineCache((dir, device) => T5Engine.open(dir, { device, cacheDir: cfg.cacheDir, threads: cfg.threads || undefined }));
   const tokenizers = new Map<string, T5Tokenizer>();
   const datasets = new Map<string, Promise<{ train: Example[]; dev: Example[] }>>();
+  const claims = new WeakMap<ClaimedTrial, Claimed>();
 
   const tokenizerFor = (dir: string) => {
     let t = tokenizers.get(dir);
@@ -51,64 +64,100 @@ export function createPtuneRuntime(cfg: SandboxConfig): PtuneRuntime {
     return d;
   };
 
+  async function claim(trialId: string, workerId: string): Promise<ClaimedTrial> {
+    const row = await getTrial(db, trialId);
+    if (!row) throw new NotFoundError(`no trial '${trialId}' in the database (was its sweep submitted to ${db.url.replace(/\/\/[^@]*@/, "//")}?)`);
+    const trial = readTrialConfig(row.config, trialId);
+    const c = await claimAttempt(db, trialId, workerId);
+    const writer = new FencedWriter(db, trialId, c.attempt);
+    // The claim already read the latest checkpoint: use it for the first latest().
+    let pending: StoredCheckpoint | null | undefined = c.resumeFrom;
+    // A refused write marks the trial stale and is swallowed (ClaimedTrial): the processor stops it.
+    const fenced = async (write: () => Promise<unknown>) => {
+      if (claimed.stale) return;
+      try {
+        await write();
+      } catch (e) {
+        if (!isStale(e)) throw e;
+        claimed.stale = true;
+        claimed.onStale?.();
+      }
+    };
+    const claimed: Claimed & { stale: boolean } = {
+      trialId,
+      attempt: c.attempt,
+      resumeFrom: c.resumeFrom?.step ?? null,
+      stale: false,
+      trial,
+      store: {
+        async latest() {
+          const s = pending !== undefined ? pending : await loadLatestCheckpoint(db, trialId);
+          pending = undefined;
+          return s ? deserializeTrainState(s.state) : null;
+        },
+        save: (s, o) => fenced(() => writer.saveCheckpoint(serializeTrainState(s), { step: s.step, best: o.best })),
+      },
+      sink: {
+        steps: (rows) => fenced(() => writer.steps(rows)),
+        evaluation: (e) => fenced(() => writer.evaluation(e)),
+      },
+      async finish(result) {
+        await writer.finish(finishInput(result));
+      },
+      async release() {
+        await writer.release();
+      },
+    };
+    claims.set(claimed, claimed);
+    return claimed;
+  }
+
+  async function run(
+    trials: readonly { claimed: ClaimedTrial; signal: AbortSignal }[],
+    onProgress: (p: { trialId: string; step: number; total: number; loss: number; examplesPerSec: number }) => void,
+    onTrialDone: (index: number, result: TrialResult) => Promise<void>,
+  ): Promise<TrialResult[]> {
+    const members = trials.map(({ claimed }) => {
+      const c = claims.get(claimed);
+      if (!c) throw new Error(`run: trial ${claimed.trialId} was not claimed through this runtime`);
+      return c;
+    });
+    const first = members[0].trial;
+    for (const c of members) {
+      // enqueue packs by model (pack-plan.ts); a mismatch means the job was not made by enqueueSweep
+      if (c.trial.model.checkpoint !== first.model.checkpoint) {
+        throw new Error(`pack job mixes models: trial ${c.trialId} uses ${c.trial.model.checkpoint}, trial ${members[0].trialId} ${first.model.checkpoint}`);
+      }
+    }
+    const dir = first.model.checkpoint;
+    await ensurePresetModel(first.model.name, first.model);
+    const [engine, data] = await Promise.all([engines.get(dir, cfg.device), Promise.all(members.map((c) => dataFor(c.trial)))]);
+    const inputs: TrialInput[] = members.map((c, k) => ({
+      spec: trialToSpec(c.trial),
+      data: data[k], // the same task gives the same arrays (dataFor caches): a pack tokenises and evaluates them once
+      store: c.store,
+      sink: c.sink,
+      signal: trials[k].signal,
+      ...(c.trial.method === "model_tuning" ? { weights: openCheckpoint(dir) } : {}),
+    }));
+    return runTrials(inputs, {
+      engine,
+      tokenizer: tokenizerFor(dir),
+      onProgress: (p) => onProgress({ trialId: p.trialId, step: p.step, total: p.total, loss: p.loss, examplesPerSec: p.examplesPerSec }),
+      onTrialDone,
+    });
+  }
+
   return {
-    ...packRuntime({ db, cfg, engines, tokenizerFor, dataFor }),
+    claim,
+    run,
     get enginesOpen() {
       return engines.size;
-    },
-    async claim(trialId, workerId): Promise<ClaimedAttempt> {
-      const { trial, claim, writer } = await claimTrial(db, trialId, workerId);
-      return {
-        attempt: claim.attempt,
-        resumeFrom: claim.resumeFrom?.step ?? null,
-        async run(signal, onProgress) {
-          const dir = trial.model.checkpoint;
-          await ensurePresetModel(trial.model.name, trial.model);
-          const [engine, data] = await Promise.all([engines.get(dir, cfg.device), dataFor(trial)]);
-          // The claim already read the latest checkpoint: use it for the first latest().
-          let pending: StoredCheckpoint | null | undefined = claim.resumeFrom;
-          const store = {
-            async latest() {
-              const c = pending !== undefined ? pending : await loadLatestCheckpoint(db, trialId);
-              pending = undefined;
-              return c ? deserializeTrainState(c.state) : null;
-            },
-            async save(s: Parameters<typeof serializeTrainState>[0], o: { best: boolean }) {
-              await writer.saveCheckpoint(serializeTrainState(s), { step: s.step, best: o.best });
-            },
-          };
-          const sink = {
-            async steps(rows: { step: number; name: string; value: number }[]) {
-              await writer.steps(rows);
-            },
-            async evaluation(e: { split: string; step: number; metrics: Record<string, number> }) {
-              await writer.evaluation(e);
-            },
-          };
-          const result: TrialResult = await runTrial(trialToSpec(trial), {
-            engine,
-            tokenizer: tokenizerFor(dir),
-            data,
-            store,
-            sink,
-            signal,
-            onProgress,
-            ...(trial.method === "model_tuning" ? { weights: openCheckpoint(dir) } : {}),
-          });
-          return result as unknown as TrialResultLike;
-        },
-        async finish(result) {
-          await writer.finish(finishInput(result));
-        },
-        async release() {
-          await writer.release();
-        },
-      };
     },
     async trialState(trialId) {
       return (await getTrial(db, trialId))?.state ?? null;
     },
-    isStaleAttempt: (e) => e instanceof StaleAttemptError || (e as Error)?.name === "StaleAttemptError",
+    isStaleAttempt: isStale,
     closedState: (e) => (e instanceof TrialClosedError ? e.state : null),
     async close() {
       await engines.closeAll();

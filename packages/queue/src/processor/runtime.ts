@@ -2,88 +2,54 @@
 // `runtime-ptune.ts` binds it to @ptune/db, @ptune/trainer, @ptune/t5 and @ptune/tasks; the
 // processor logic (trial-processor.ts) only sees this, so the wiring to the other packages'
 // exact exports lives in one file (docs/architecture.md "Orchestrator").
+import type { PackedProgress, TrialResult } from "@ptune/trainer";
 
-/** How runTrial ended (docs/architecture.md Trainer contract). */
-export interface TrialResultLike {
-  state: "completed" | "failed" | "cancelled";
-  reason?: string;
-  step?: number;
-  best?: { metrics?: Record<string, number>; step?: number } | null;
-  [k: string]: unknown;
-}
+export type { TrialResult };
 
-export interface ProgressLike {
-  step: number;
-  total: number;
-  loss: number;
-  examplesPerSec: number;
-}
-
-/** One claimed attempt of a trial: every write carries its fencing token (trialId, attempt). */
-export interface ClaimedAttempt {
+/**
+ * One claimed attempt of a trial: every write carries its fencing token (trialId, attempt). A write
+ * the DB refuses (StaleAttemptError: a newer attempt owns the trial, or its sweep was cancelled)
+ * does NOT throw into the trainer (that would end the other trials of a pack): the trial is
+ * marked `stale`, its later writes are dropped, and `onStale` tells the processor to stop it.
+ */
+export interface ClaimedTrial {
+  trialId: string;
   attempt: number;
   /** step of the checkpoint the trial resumes from, null when starting fresh */
   resumeFrom: number | null;
-  /**
-   * Runs the trial with this attempt's fenced store/sink and `signal`; resolves with the
-   * trainer's result. Throws the DB's StaleAttemptError when a newer attempt owns the trial.
-   */
-  run(signal: AbortSignal, onProgress: (p: ProgressLike) => void): Promise<TrialResultLike>;
-  /** Records the final state (fenced). */
-  finish(result: TrialResultLike): Promise<void>;
+  readonly stale: boolean;
+  onStale?: () => void;
+  /** Records the final state (fenced; throws StaleAttemptError when refused). */
+  finish(result: TrialResult): Promise<void>;
   /** Gives the trial back after a graceful stop: state `queued` again (fenced; no-op when stale). */
   release(): Promise<void>;
 }
 
+export type TrialProgressEvent = Pick<PackedProgress, "trialId" | "step" | "total" | "loss" | "examplesPerSec">;
+
 export interface TrialRuntime {
   /**
-   * Claims a new attempt of `trialId` for `workerId` (increments the fencing token) and prepares
-   * the run: the trial's config from the DB, engine (cached per thread), tokenizer, task data.
+   * Claims a new attempt of `trialId` for `workerId` (increments the fencing token) and reads the
+   * trial's config from the DB (validated) and the checkpoint it resumes from.
    */
-  claim(trialId: string, workerId: string): Promise<ClaimedAttempt>;
+  claim(trialId: string, workerId: string): Promise<ClaimedTrial>;
+  /**
+   * Trains the claimed trials with the thread's cached engine (@ptune/trainer runTrials: one trial,
+   * or a pack of prompt-tuning trials of one model) until each has ended; results in `trials`
+   * order. Each trial's `signal` stops it alone (checkpoint, "cancelled"). `onTrialDone` (awaited)
+   * reports each trial as it leaves, while the others train on.
+   */
+  run(
+    trials: readonly { claimed: ClaimedTrial; signal: AbortSignal }[],
+    onProgress: (p: TrialProgressEvent) => void,
+    onTrialDone: (index: number, result: TrialResult) => Promise<void>,
+  ): Promise<TrialResult[]>;
   /** The trial's state in the DB (a cancelled sweep marks its trials cancelled). */
   trialState(trialId: string): Promise<string | null>;
   /** True for the DB's StaleAttemptError (another attempt owns the trial). */
   isStaleAttempt(e: unknown): boolean;
   /** For the DB's TrialClosedError (claim of a completed/cancelled trial): its state; else null. */
   closedState(e: unknown): "completed" | "cancelled" | null;
-}
-
-/**
- * One claimed trial of a pack job. Its fenced store/sink live in the runtime; a write the DB refuses
- * (StaleAttemptError: a newer attempt owns the trial, or its sweep was cancelled) does NOT throw into
- * the packed trainer (that would end every trial of the pack): the lane is marked `stale`, later
- * writes are dropped, and `onStale` tells the pack processor to take it out of the pack.
- */
-export interface ClaimedLane {
-  trialId: string;
-  attempt: number;
-  resumeFrom: number | null;
-  readonly stale: boolean;
-  onStale?: () => void;
-  /** Records the final state (fenced; throws StaleAttemptError when refused). */
-  finish(result: TrialResultLike): Promise<void>;
-  /** Gives the trial back after a graceful stop: state `queued` again (fenced; no-op when stale). */
-  release(): Promise<void>;
-}
-
-export interface PackProgressLike extends ProgressLike {
-  trialId: string;
-}
-
-/** What the pack processor needs on top of the single-trial runtime. */
-export interface PackRuntime extends TrialRuntime {
-  /** claimAttempt for one trial of a pack (same errors as `claim`). */
-  claimLane(trialId: string, workerId: string): Promise<ClaimedLane>;
-  /**
-   * Trains the lanes together (@ptune/trainer runPackedTrials) with the cached engine until each
-   * has ended or `signal` fires; results in `lanes` order. Each lane resumes from its latest
-   * checkpoint, so calling it again with fewer lanes continues where the last call stopped.
-   * `onLaneDone` (awaited) reports a lane that ended for good (completed, stopped early, failed)
-   * while the others train on; the same result is also in the returned array. Lanes stopped by
-   * `signal` ("cancelled") are not reported.
-   */
-  runPack(lanes: readonly ClaimedLane[], signal: AbortSignal, onProgress: (p: PackProgressLike) => void, onLaneDone?: (lane: ClaimedLane, result: TrialResultLike) => Promise<void>): Promise<TrialResultLike[]>;
 }
 
 /** Settings the daemon hands to each sandbox thread (worker_threads workerData). */

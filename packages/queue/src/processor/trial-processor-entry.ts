@@ -1,10 +1,9 @@
 // The sandboxed processor BullMQ loads in each worker thread (through trial-processor.mjs): one
-// trial per job (trial-processor.ts), or a pack of trials trained together (pack-processor.ts).
-// Settings come from the daemon as workerData; the runtime (DB pool, engine cache) is created
-// on the first job and kept for the thread's life.
+// processor for single-trial and pack jobs (trial-processor.ts). Settings come from the daemon as
+// workerData; the runtime (DB pool, engine cache) is created on the first job and kept for the
+// thread's life.
 import { workerData } from "node:worker_threads";
-import { isPackJob, type TrialJobResult } from "../job-types.ts";
-import { processPackJob } from "./pack-processor.ts";
+import type { TrialJobResult } from "../job-types.ts";
 import { createPtuneRuntime, type PtuneRuntime } from "./runtime-ptune.ts";
 import type { SandboxConfig } from "./runtime.ts";
 import { processTrialJob, type SandboxedTrialJob } from "./trial-processor.ts";
@@ -17,6 +16,6 @@ let runtime: PtuneRuntime | undefined;
 
 export default async function trialProcessor(job: SandboxedTrialJob, _token: string | undefined, signal?: AbortSignal): Promise<TrialJobResult> {
   runtime ??= createPtuneRuntime(cfg);
-  const r = isPackJob(job.data) ? await processPackJob(job, signal, runtime, cfg) : await processTrialJob(job, signal, runtime, cfg);
+  const r = await processTrialJob(job, signal, runtime, cfg);
   return { ...r, enginesOpen: runtime.enginesOpen };
 }

@@ -1,16 +1,28 @@
-// The body of one trial job, run inside BullMQ's worker-thread sandbox.
-// Flow: claim an attempt (fencing token) -> run the trial with an AbortSignal -> record the end.
-// The signal fires for three reasons:
-//  - ABORT_SHUTDOWN: the daemon got SIGTERM/SIGINT (Worker.cancelAllJobs); the trainer saves a
-//    checkpoint and returns "cancelled"; we answer { outcome: "released" } and the main thread
-//    moves the job back to `wait` (trial-worker.ts) without recording an end state;
-//  - the DB says the trial is cancelled (`ptune cancel`): polled every cancelPollMs;
-//  - ABORT_CANCELLED: an explicit Worker.cancelJob from the daemon.
+// The body of one trial job — a single trial, or a pack (sweep `pack: K`, pack-plan.ts: up to K
+// prompt-tuning trials of one model trained in one batch) — run inside BullMQ's worker-thread
+// sandbox. A single trial is a pack of one: the same claim/fence/stop rules apply to each trial.
+//
+// Flow: claim each trial (own attempt = own fencing token; a pack skips trials already completed,
+// cancelled or failed) -> train them together (TrialRuntime.run -> @ptune/trainer runTrials) ->
+// record each trial's end AS IT LEAVES (onTrialDone), while the others train on. Each trial has
+// its own stop (an AbortController); it fires for four reasons, and only that trial stops:
+//  - ABORT_SHUTDOWN: the daemon got SIGTERM/SIGINT (Worker.cancelAllJobs, the job's signal, so
+//    every trial of the job): the trainer checkpoints and returns "cancelled"; we release the trial
+//    (back to `queued`) and answer { outcome: "released" }; the main thread moves the job back to
+//    `wait` (trial-worker.ts) without spending an attempt;
+//  - ABORT_CANCELLED: an explicit Worker.cancelJob from the daemon (the job's signal);
+//  - the DB says the trial is cancelled (`ptune cancel`): polled every cancelPollMs, per trial;
+//  - ABORT_STALE: a write of its attempt was refused (StaleAttemptError: a newer attempt owns it).
+// Errors are rethrown unchanged (name, message, cause): BullMQ retries the job while attempts
+// remain, and the last try records its unfinished trials failed.
 import { UnrecoverableError } from "bullmq";
 import { threadId } from "node:worker_threads";
-import { ABORT_CANCELLED, ABORT_SHUTDOWN, type TrialJobData, type TrialJobResult } from "../job-types.ts";
+import { ABORT_CANCELLED, ABORT_SHUTDOWN, isPackJob, type PackTrialOutcome, type TrialJobData, type TrialJobResult } from "../job-types.ts";
 import { followAbort } from "./follow-abort.ts";
-import type { SandboxConfig, TrialRuntime } from "./runtime.ts";
+import type { ClaimedTrial, SandboxConfig, TrialProgressEvent, TrialResult, TrialRuntime } from "./runtime.ts";
+
+/** Inside the sandbox only: the trial's attempt was superseded; it stops alone. */
+const ABORT_STALE = "ptune:stale";
 
 /** The slice of BullMQ's SandboxedJob the processor uses. */
 export interface SandboxedTrialJob {
@@ -22,74 +34,139 @@ export interface SandboxedTrialJob {
   log(row: string): void | Promise<void>;
 }
 
+interface Lane {
+  claimed: ClaimedTrial;
+  stop: AbortController;
+  cancelledInDb: boolean;
+  ended: boolean;
+  step: number;
+}
+
 export async function processTrialJob(
   job: SandboxedTrialJob,
   signal: AbortSignal | undefined,
   rt: TrialRuntime,
   cfg: Pick<SandboxConfig, "workerId" | "cancelPollMs">,
 ): Promise<TrialJobResult> {
-  const { trialId } = job.data;
+  const pack = isPackJob(job.data);
+  const trialIds = pack ? job.data.trialIds! : [job.data.trialId];
+  if (trialIds.length === 0) throw new Error(`pack job ${job.id}: data.trialIds is empty`);
   const base = { workerId: cfg.workerId, threadId };
-  let claimed;
-  try {
-    claimed = await rt.claim(trialId, cfg.workerId);
-  } catch (e) {
-    if (rt.isStaleAttempt(e)) return { ...base, outcome: "stale" };
-    // Completed or cancelled already (e.g. a worker died after finishing but before BullMQ
-    // heard): nothing to run.
-    const closed = rt.closedState(e);
-    if (closed) return { ...base, outcome: closed };
-    throw e;
+  const outcomes = new Map<string, PackTrialOutcome & { reason?: string }>();
+  const lanes: Lane[] = [];
+  for (const trialId of trialIds) {
+    // A trial this pack already ended as failed (an earlier try of this job) stays failed: the
+    // trainer's verdict is final; `ptune retry --failed` re-queues it as a single job.
+    if (pack && (await rt.trialState(trialId)) === "failed") {
+      outcomes.set(trialId, { trialId, outcome: "failed" });
+      continue;
+    }
+    try {
+      const claimed = await rt.claim(trialId, cfg.workerId);
+      lanes.push({ claimed, stop: new AbortController(), cancelledInDb: false, ended: false, step: claimed.resumeFrom ?? 0 });
+    } catch (e) {
+      // Completed or cancelled already (e.g. a worker died after finishing but before BullMQ
+      // heard), or a newer attempt owns it: nothing to run.
+      const closed = rt.closedState(e);
+      if (closed) outcomes.set(trialId, { trialId, outcome: closed });
+      else if (rt.isStaleAttempt(e)) outcomes.set(trialId, { trialId, outcome: "stale" });
+      else throw e;
+    }
   }
-  const stop = new AbortController();
-  const unfollowJob = followAbort(signal, stop, ABORT_CANCELLED);
-  // Cancellation through the DB: cheap poll of one row; the trainer notices at its next step.
+
+  const result = (): TrialJobResult => {
+    const trials = trialIds.map((id) => outcomes.get(id) ?? { trialId: id, outcome: "released" as const });
+    if (!pack) {
+      const { trialId, reason, outcome, ...rest } = trials[0] as PackTrialOutcome & { reason?: string };
+      // The trainer judged the trial failed (e.g. non-finite loss): retrying would fail the same way.
+      if (outcome === "failed") throw new UnrecoverableError(`trial ${trialId} failed at step ${rest.step ?? "?"}: ${reason ?? "unknown reason"}`);
+      return { ...base, ...rest, outcome };
+    }
+    const all = (o: string) => trials.every((t) => t.outcome === o);
+    const outcome = trials.some((t) => t.outcome === "released") ? "released" : all("cancelled") ? "cancelled" : all("stale") ? "stale" : "completed";
+    return { ...base, outcome, step: Math.max(0, ...trials.map((t) => t.step ?? 0)), trials: trials.map(({ reason: _r, ...t }) => t) };
+  };
+  if (lanes.length === 0) return result();
+
+  const unfollow = lanes.map((l) => followAbort(signal, l.stop, ABORT_CANCELLED));
+  for (const l of lanes) l.claimed.onStale = () => l.stop.abort(ABORT_STALE);
+  // Cancellation through the DB, per trial (cheap: one row each); the trainer stops that trial at its next step.
   const poll = setInterval(() => {
-    rt.trialState(trialId).then(
-      (s) => s === "cancelled" && stop.abort(ABORT_CANCELLED),
-      () => undefined, // a transient DB error must not kill the trial; the next poll retries
-    );
+    for (const l of lanes) {
+      if (l.ended || l.cancelledInDb) continue;
+      rt.trialState(l.claimed.trialId).then(
+        (s) => {
+          if (s !== "cancelled") return;
+          l.cancelledInDb = true;
+          l.stop.abort(ABORT_CANCELLED);
+        },
+        () => undefined, // a transient DB error must not stop the trial; the next poll retries
+      );
+    }
   }, cfg.cancelPollMs);
+
   let lastProgress = 0;
-  const onProgress = (p: { step: number; total: number; loss: number; examplesPerSec: number }) => {
+  const progress = new Map<string, { step: number; total: number; loss: number }>();
+  const onProgress = (p: TrialProgressEvent) => {
+    const lane = lanes.find((l) => l.claimed.trialId === p.trialId);
+    if (lane) lane.step = p.step;
+    progress.set(p.trialId, { step: p.step, total: p.total, loss: p.loss });
     const now = Date.now();
     if (now - lastProgress < 1_000 && p.step < p.total) return; // at most 1/s through the parent
     lastProgress = now;
-    void job.updateProgress({ ...p, attempt: claimed.attempt }).catch(() => undefined);
+    const { trialId: _t, ...single } = p;
+    const all = [...progress.values()];
+    const body = pack
+      ? { step: Math.min(...all.map((x) => x.step)), total: Math.max(...all.map((x) => x.total)), loss: p.loss, trials: Object.fromEntries(progress) }
+      : { ...single, attempt: lanes[0].claimed.attempt };
+    void job.updateProgress(body).catch(() => undefined);
+  };
+  const laneBase = (l: Lane) => ({ trialId: l.claimed.trialId, attempt: l.claimed.attempt, resumedFrom: l.claimed.resumeFrom });
+  /** A trial that stopped because it is no longer ours: cancelled or superseded. Nothing to write. */
+  const drop = async (l: Lane, step: number) => {
+    const cancelled = l.cancelledInDb || (await rt.trialState(l.claimed.trialId).catch(() => null)) === "cancelled";
+    if (!cancelled) void job.log(`attempt ${l.claimed.attempt} is stale: a newer attempt owns trial ${l.claimed.trialId}`);
+    outcomes.set(l.claimed.trialId, { ...laneBase(l), outcome: cancelled ? "cancelled" : "stale", step });
+  };
+  /** A trial left the run: record its end (fenced), release it (shutdown), or drop it (not ours). */
+  const onTrialDone = async (k: number, r: TrialResult) => {
+    const l = lanes[k];
+    l.ended = true;
+    if (l.claimed.stale || l.cancelledInDb) return drop(l, r.step);
+    if (r.state === "cancelled" && l.stop.signal.reason === ABORT_SHUTDOWN) {
+      // checkpointed; no end state: the next attempt resumes it. A failed release only leaves the
+      // row `running` until the next claim.
+      await l.claimed.release().catch(() => undefined);
+      outcomes.set(l.claimed.trialId, { ...laneBase(l), outcome: "released", step: r.step });
+      return;
+    }
+    try {
+      await l.claimed.finish(r);
+    } catch (e) {
+      // The DB refused the write: the sweep was cancelled (before our poll noticed) or a newer attempt owns the trial.
+      if (!rt.isStaleAttempt(e)) throw e;
+      return drop(l, r.step);
+    }
+    outcomes.set(l.claimed.trialId, { ...laneBase(l), outcome: r.state, step: r.step, metrics: r.best?.metrics, ...(r.state === "failed" ? { reason: r.reason } : {}) });
   };
   try {
-    const result = await claimed.run(stop.signal, onProgress);
-    const common = { ...base, attempt: claimed.attempt, resumedFrom: claimed.resumeFrom, step: result.step };
-    if (result.state === "cancelled" && stop.signal.reason === ABORT_SHUTDOWN) {
-      // The trainer checkpointed; the trial is queued again and the next attempt resumes from that
-      // checkpoint. A failed release only leaves the row `running` until the next claim.
-      await claimed.release().catch(() => undefined);
-      return { ...common, outcome: "released" };
-    }
-    await claimed.finish(result);
-    if (result.state === "failed") {
-      // The trainer judged the trial failed (e.g. non-finite loss): retrying would fail the same way.
-      throw new UnrecoverableError(`trial ${trialId} failed at step ${result.step ?? "?"}: ${result.reason ?? "unknown reason"}`);
-    }
-    return { ...common, outcome: result.state, metrics: result.best?.metrics };
+    await rt.run(
+      lanes.map((l) => ({ claimed: l.claimed, signal: l.stop.signal })),
+      onProgress,
+      onTrialDone,
+    );
   } catch (e) {
-    if (rt.isStaleAttempt(e)) {
-      // The DB refused a write: either the sweep was cancelled (before our poll noticed) or a
-      // newer attempt owns the trial. Either way this run ends quietly.
-      if ((await rt.trialState(trialId).catch(() => null)) === "cancelled") return { ...base, attempt: claimed.attempt, outcome: "cancelled" };
-      void job.log(`attempt ${claimed.attempt} is stale: a newer attempt owns trial ${trialId}`);
-      return { ...base, attempt: claimed.attempt, outcome: "stale" };
-    }
-    // An exception (not a trainer-reported failure): BullMQ retries it with backoff while
-    // attempts remain (the next claim supersedes this attempt); the last one records the
-    // failure in the DB so `ptune status` / `ptune retry --failed` see it.
-    if (!(e instanceof UnrecoverableError) && job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+    // An exception (not a trainer-reported failure): BullMQ retries the job with backoff while
+    // attempts remain (the next claim supersedes these attempts); the last try records the failure
+    // of the trials not ended yet, so `ptune status` / `ptune retry --failed` see it.
+    if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
       const reason = e instanceof Error ? e.message : String(e);
-      await claimed.finish({ state: "failed", reason, best: null }).catch(() => undefined);
+      for (const l of lanes) if (!outcomes.has(l.claimed.trialId)) await l.claimed.finish({ state: "failed", step: l.step, reason, best: null }).catch(() => undefined);
     }
     throw e;
   } finally {
     clearInterval(poll);
-    unfollowJob();
+    unfollow.forEach((f) => f());
   }
+  return result();
 }

@@ -1,7 +1,7 @@
-import { expandSweep, parseSweep, TRAINING_DEFAULTS } from "@ptune/sweep";
+import { expandSweep, parseSweep, TrialConfigError, TRAINING_DEFAULTS } from "@ptune/sweep";
 import { parseTrialSpec } from "@ptune/trainer";
 import { describe, expect, it } from "vitest";
-import { trialToSpec, UnsupportedSettingError } from "./trial-to-spec.ts";
+import { readTrialConfig, trialToSpec, UnsupportedSettingError } from "./trial-to-spec.ts";
 
 // Every value differs from both the sweep's and the trainer's defaults, so a dropped field shows.
 const yaml = (trainingExtra = "") => `
@@ -93,8 +93,14 @@ describe("trialToSpec", () => {
     const t = { ...valid!, training: { ...valid!.training, parameterScaling: true } } as unknown as typeof valid & object;
     expect(() => trialToSpec(t!)).toThrow(UnsupportedSettingError);
     expect(() => trialToSpec(t!)).toThrow(/training\.parameter_scaling: true/);
-    // a config read back from the database is plain JSON: the literal-typed settings are checked too
-    const odd = { ...t!, training: { ...t!.training, parameterScaling: false, schedule: "linear" } } as unknown as typeof t & object;
+    // a config read back from the database is plain JSON: TrialConfigSchema checks it field by field
+    const odd = JSON.parse(JSON.stringify({ ...t!, training: { ...t!.training, parameterScaling: false, schedule: "linear" } }));
     expect(() => trialToSpec(odd)).toThrow(/training\.schedule: "linear"/);
+    expect(() => readTrialConfig(odd, valid!.id)).toThrow(TrialConfigError);
+    expect(() => readTrialConfig(odd, valid!.id)).toThrow(new RegExp(`^trial ${valid!.id}: trials\\.config\\.training\\.schedule: .*\\(got "linear"\\)$`));
+    expect(() => readTrialConfig({ ...JSON.parse(JSON.stringify(valid)), seed: -1 }, "t1")).toThrow(/^trial t1: trials\.config\.seed: .*\(got -1\)$/);
+    expect(() => readTrialConfig({ ...JSON.parse(JSON.stringify(valid)), promptLength: null }, "t1")).toThrow(/trials\.config\.promptLength: prompt tuning needs a prompt length/);
+    // a valid stored config reads back as the very Trial that was stored
+    expect(readTrialConfig(JSON.parse(JSON.stringify(valid)), valid!.id)).toEqual(valid);
   });
 });

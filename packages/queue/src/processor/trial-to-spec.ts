@@ -3,7 +3,7 @@
 // explicitly, so the trainer's defaults never silently replace what the sweep said; a sweep
 // setting the trainer cannot honour is refused (UnsupportedSettingError) rather than dropped.
 // The mapping is documented in packages/queue/README.md ("Sweep settings -> trainer").
-import type { Trial } from "@ptune/sweep";
+import { parseTrialConfig, type Trial } from "@ptune/sweep";
 import type { TrialSpec } from "@ptune/trainer";
 
 /** The fields of @ptune/trainer's TrialSpec we set (its zod schema validates them again). */
@@ -43,6 +43,15 @@ export class UnsupportedSettingError extends Error {
 /** GiB as the sweep states `gpu_memory_gb` (docs/sweep-format.md: "GiB, > 0"). */
 const GIB = 2 ** 30;
 
+/**
+ * `trials.config` as read back from the database -> the Trial it stores, validated by
+ * @ptune/sweep's TrialConfigSchema (TrialConfigError names the first bad field; a deterministic
+ * input error: retrying cannot fix it).
+ */
+export function readTrialConfig(config: unknown, trialId: string): Trial {
+  return parseTrialConfig(config, trialId);
+}
+
 export function trialToSpec(trial: Trial): TrainerSpecInput {
   const t = trial.training;
   refuseUnsupported(trial);
@@ -74,8 +83,9 @@ export function trialToSpec(trial: Trial): TrainerSpecInput {
 /**
  * Sweep settings with no TrialSpec field: the trainer always runs Adafactor without parameter
  * scaling on a constant learning rate (the paper's setting, Lester et al. 2021 §3; trainer
- * adafactor.ts). The sweep schema admits other values only for parameter_scaling; the config
- * comes back from the database as JSON, so all three are checked.
+ * adafactor.ts). The sweep parser refuses the others at parse time; a config read back from the
+ * database passed TrialConfigSchema (optimizer and schedule are literals there); a Trial built in
+ * code is checked here again, all three.
  */
 function refuseUnsupported(trial: Trial): void {
   const t = trial.training;

@@ -1,4 +1,4 @@
-// runPackedTrials against the REAL engine (T5Engine, onnxruntime CPU) on the v1_1 fixture model:
+// runTrials (packs of prompt-tuning trials) against the REAL engine (T5Engine, onnxruntime CPU) on the v1_1 fixture model:
 // a pack of 3 trials with different prompt lengths, inits, seeds and batch sizes trains each trial
 // as runTrial trains it alone, early stopping of one leaves the others untouched, and a cancelled
 // packed run resumes to exactly the uninterrupted one.
@@ -19,7 +19,7 @@ import { initPrompt } from "../prompt-init.ts";
 import { Rng } from "../rng.ts";
 import { buildBatch, encodeExample } from "../batching.ts";
 import { packStep, unpackStep } from "./pack-batch.ts";
-import { runPackedTrials } from "./run-packed.ts";
+import { runTrials, type RunTrialsDeps } from "../trial/run-trials.ts";
 
 const dir = fixtureModel("v1_1");
 const tok = T5Tokenizer.fromDir(dir);
@@ -40,7 +40,7 @@ const maxAbsDiff = (a: Float32Array, b: Float32Array) => {
 const TRAJ_TOL = 5e-5;
 const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
-describe("runPackedTrials on the fixture model (real engine)", () => {
+describe("runTrials: packed trials on the fixture model (real engine)", () => {
   let engine: T5Engine;
   const alone: { res: TrialResult; store: MemoryStore; sink: MemorySink }[] = [];
   beforeAll(async () => {
@@ -58,8 +58,11 @@ describe("runPackedTrials on the fixture model (real engine)", () => {
   const packDeps = (K: number) => {
     const stores = Array.from({ length: K }, () => createMemoryStore());
     const sinks = Array.from({ length: K }, () => createMemorySink());
-    return { stores, sinks, deps: { engine, tokenizer: tok, data: { train, dev }, stores, sinks, tasks: task } };
+    return { stores, sinks };
   };
+  /** runTrials over `specs` with one store/sink (and optional signal) per trial */
+  const runPack = (ss: TrialSpec[], p: { stores: MemoryStore[]; sinks: MemorySink[]; signals?: AbortSignal[] }, extra: Partial<RunTrialsDeps> = {}) =>
+    runTrials(ss.map((spec, k) => ({ spec, data: { train, dev }, task, store: p.stores[k], sink: p.sinks[k], signal: p.signals?.[k] })), { engine, tokenizer: tok, ...extra });
 
   it("one packed step gives each trial exactly runTrial's gradient and loss (<= 1e-6)", async () => {
     const d = engine.config.d_model;
@@ -85,8 +88,8 @@ describe("runPackedTrials on the fixture model (real engine)", () => {
   });
 
   it("K=3 packed equals each trial run alone: prompts (TRAJ_TOL), losses, evaluations, checkpoints", async () => {
-    const { stores, sinks, deps } = packDeps(3);
-    const results = await runPackedTrials(specs, deps);
+    const { stores, sinks } = packDeps(3);
+    const results = await runPack(specs, { stores, sinks });
     const diffs: number[] = [];
     for (let k = 0; k < 3; k++) {
       const want = alone[k];
@@ -114,12 +117,11 @@ describe("runPackedTrials on the fixture model (real engine)", () => {
 
   it("early stopping of one trial leaves the pack; the others train exactly as before", async () => {
     const stopping: TrialSpec = { ...specs[1], eval_every: 2, patience: 1, early_stopping_metric: "accuracy" };
-    const { stores, sinks, deps } = packDeps(3);
+    const { stores, sinks } = packDeps(3);
     // onTrialDone: when each lane left, and how far the others had trained by then
     const lastStep = [0, 0, 0];
     const done: { index: number; result: TrialResult; othersAt: number[]; saved?: number }[] = [];
-    const results = await runPackedTrials([specs[0], stopping, specs[2]], {
-      ...deps,
+    const results = await runPack([specs[0], stopping, specs[2]], { stores, sinks }, {
       onProgress: (p) => void (lastStep[p.trial] = p.step),
       onTrialDone: async (index, result) => void done.push({ index, result, othersAt: [...lastStep], saved: stores[index].saves.at(-1)?.step }),
     });
@@ -144,18 +146,43 @@ describe("runPackedTrials on the fixture model (real engine)", () => {
     }
   });
 
+  it("a lane stopped by its own signal leaves alone: the others neither checkpoint nor restart, and train exactly as before", async () => {
+    const p = { ...packDeps(3), signals: [new AbortController(), new AbortController(), new AbortController()] };
+    const done: [number, string, number][] = [];
+    const results = await runPack(specs, { ...p, signals: p.signals.map((c) => c.signal) }, {
+      onProgress: (q) => q.trial === 1 && q.step === 2 && p.signals[1].abort(),
+      onTrialDone: async (k, r) => void done.push([k, r.state, r.step]),
+    });
+    expect(results[1]).toMatchObject({ state: "cancelled", step: 2 });
+    expect(done[0]).toEqual([1, "cancelled", 2]);
+    expect((await p.stores[1].latest())!.step).toBe(2);
+    for (const k of [0, 2]) {
+      expect(results[k]).toMatchObject({ state: "completed", step: 8 });
+      // the same checkpoints as alone: no extra "stop and reload" checkpoint when lane 1 left
+      expect(p.stores[k].saves.map((x) => [x.step, x.best])).toEqual(alone[k].store.saves.map((x) => [x.step, x.best]));
+      expect(p.sinks[k].evaluations).toEqual(alone[k].sink.evaluations);
+      expect(maxAbsDiff((await p.stores[k].latest())!.prompt!.data, (await alone[k].store.latest())!.prompt!.data)).toBeLessThanOrEqual(TRAJ_TOL);
+    }
+    // the stopped trial resumes alone from its checkpoint and ends like its uninterrupted run
+    const res = await runTrial(specs[1], { engine, tokenizer: tok, data: { train, dev }, task, store: p.stores[1], sink: p.sinks[1] });
+    expect(res).toMatchObject({ state: "completed", step: 6 });
+    expect(maxAbsDiff((await p.stores[1].latest())!.prompt!.data, (await alone[1].store.latest())!.prompt!.data)).toBeLessThanOrEqual(TRAJ_TOL);
+  });
+
   it("a packed run cancelled mid-evaluation resumes to exactly the uninterrupted packed run", async () => {
     const full = packDeps(3);
-    await runPackedTrials(specs, full.deps);
+    await runPack(specs, full);
     const cut = packDeps(3);
     const ac = new AbortController();
     // step 4 of trial "a" is an evaluation step: the abort lands before/inside that evaluation
     const reported: number[] = [];
-    const first = await runPackedTrials(specs, { ...cut.deps, signal: ac.signal, onProgress: (p) => p.trial === 0 && p.step === 4 && ac.abort(), onTrialDone: async (k) => void reported.push(k) });
+    const first = await runPack(specs, cut, { signal: ac.signal, onProgress: (p) => p.trial === 0 && p.step === 4 && ac.abort(), onTrialDone: async (k) => void reported.push(k) });
     expect(first.map((r) => [r.state, r.step])).toEqual([["cancelled", 4], ["cancelled", 4], ["cancelled", 4]]);
-    expect(reported).toEqual([]); // cancelled lanes are not done: they come back at the end only
+    // every lane reports when it leaves, cancelled ones too: "a" and "c" inside their step-4
+    // evaluation (pendingEval), "b" (no evaluation due at 4) at the next step boundary
+    expect(reported).toEqual([0, 2, 1]);
     expect((await cut.stores[0].latest())!.pendingEval).toBe(true);
-    const second = await runPackedTrials(specs, cut.deps);
+    const second = await runPack(specs, cut);
     expect(second.map((r) => r.state)).toEqual(["completed", "completed", "completed"]);
     for (let k = 0; k < 3; k++) {
       const [a, b] = [(await cut.stores[k].latest())!, (await full.stores[k].latest())!];
@@ -169,7 +196,7 @@ describe("runPackedTrials on the fixture model (real engine)", () => {
   it("checkpoints are interchangeable: a packed checkpoint resumes alone, a single-trial one resumes packed", async () => {
     const half = specs.map((s) => ({ ...s, steps: 4 }));
     const p = packDeps(3);
-    await runPackedTrials(half, p.deps);
+    await runPack(half, p);
     // trial "a" goes on alone from its packed checkpoint ...
     const aloneStore = createMemoryStore((await p.stores[0].latest())!);
     await runTrial(specs[0], { engine, tokenizer: tok, data: { train, dev }, task, store: aloneStore, sink: createMemorySink() });
@@ -179,7 +206,7 @@ describe("runPackedTrials on the fixture model (real engine)", () => {
     await runTrial(half[2], { engine, tokenizer: tok, data: { train, dev }, task, store: single, sink: createMemorySink() });
     const q = packDeps(2);
     q.stores[1] = createMemoryStore((await single.latest())!);
-    const res = await runPackedTrials([specs[1], specs[2]], q.deps);
+    const res = await runPack([specs[1], specs[2]], q);
     expect(res.map((r) => r.step)).toEqual([6, 8]);
     expect(maxAbsDiff((await q.stores[1].latest())!.prompt!.data, (await alone[2].store.latest())!.prompt!.data)).toBeLessThanOrEqual(TRAJ_TOL);
   });
@@ -189,11 +216,11 @@ describe("runPackedTrials on the fixture model (real engine)", () => {
     await runTrial({ ...specs[1], steps: 2 }, { engine, tokenizer: tok, data: { train, dev }, task, store: ok, sink: createMemorySink() });
     const st = (await ok.latest())!;
     st.prompt!.data[0] = NaN;
-    const { stores, sinks, deps } = packDeps(2);
+    const { stores, sinks } = packDeps(2);
     stores[1] = createMemoryStore(st);
     let step0 = 0;
     const done: [number, string, number][] = [];
-    const res = await runPackedTrials([specs[0], specs[1]], { ...deps, stores, onProgress: (p) => void (p.trial === 0 && (step0 = p.step)), onTrialDone: async (k, r) => void done.push([k, r.state, step0]) });
+    const res = await runPack([specs[0], specs[1]], { stores, sinks }, { onProgress: (p) => void (p.trial === 0 && (step0 = p.step)), onTrialDone: async (k, r) => void done.push([k, r.state, step0]) });
     expect(res[1]).toMatchObject({ state: "failed", step: 3 });
     // the failed lane is reported when it fails (its mate is at step 1), not when the pack ends
     expect(done).toEqual([[1, "failed", 1], [0, "completed", 8]]);
@@ -204,9 +231,9 @@ describe("runPackedTrials on the fixture model (real engine)", () => {
   });
 
   it("refuses incompatible packs with one clear message", async () => {
-    const { deps } = packDeps(2);
-    await expect(runPackedTrials([specs[0], { ...specs[1], max_input_length: 64 }], deps)).rejects.toThrow(/trial 1 \('b'\) cannot share a pack/);
-    await expect(runPackedTrials([specs[0], { ...specs[1], method: "model_tuning" }], deps)).rejects.toThrow(/only prompt_tuning trials can be packed/);
-    await expect(runPackedTrials(specs, deps)).rejects.toThrow(/deps.stores has 2 entries, expected one per trial \(3\)/);
+    const p = packDeps(2);
+    await expect(runPack([specs[0], { ...specs[1], max_input_length: 64 }], p)).rejects.toThrow(/trial 1 \('b'\) cannot share a pack/);
+    await expect(runPack([specs[0], { ...specs[1], method: "model_tuning" }], p)).rejects.toThrow(/only prompt_tuning trials can be packed \(model tuning trains alone\)/);
+    await expect(runTrials([], { engine, tokenizer: tok })).rejects.toThrow(/no trials/);
   });
 });
