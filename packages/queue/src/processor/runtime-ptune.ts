@@ -67,9 +67,18 @@ export function createPtuneRuntime(cfg: SandboxConfig): PtuneRuntime {
   async function claim(trialId: string, workerId: string): Promise<ClaimedTrial> {
     const row = await getTrial(db, trialId);
     if (!row) throw new NotFoundError(`no trial '${trialId}' in the database (was its sweep submitted to ${db.url.replace(/\/\/[^@]*@/, "//")}?)`);
-    const trial = readTrialConfig(row.config, trialId);
     const c = await claimAttempt(db, trialId, workerId);
     const writer = new FencedWriter(db, trialId, c.attempt);
+    let trial: Trial;
+    try {
+      trial = readTrialConfig(row.config, trialId);
+    } catch (e) {
+      // A stored config that is not a valid trial cannot train on any try: record why (fenced,
+      // so `ptune status` shows it), then throw the TrialConfigError unchanged.
+      const reason = e instanceof Error ? e.message : String(e);
+      await writer.finish({ state: "failed", result: null, error: reason, best: null }).catch(() => undefined);
+      throw e;
+    }
     // The claim already read the latest checkpoint: use it for the first latest().
     let pending: StoredCheckpoint | null | undefined = c.resumeFrom;
     // A refused write marks the trial stale and is swallowed (ClaimedTrial): the processor stops it.

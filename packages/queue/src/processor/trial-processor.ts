@@ -15,6 +15,7 @@
 //  - ABORT_STALE: a write of its attempt was refused (StaleAttemptError: a newer attempt owns it).
 // Errors are rethrown unchanged (name, message, cause): BullMQ retries the job while attempts
 // remain, and the last try records its unfinished trials failed.
+import { TrialConfigError } from "@ptune/sweep";
 import { UnrecoverableError } from "bullmq";
 import { threadId } from "node:worker_threads";
 import { ABORT_CANCELLED, ABORT_SHUTDOWN, isPackJob, type PackTrialOutcome, type TrialJobData, type TrialJobResult } from "../job-types.ts";
@@ -70,6 +71,9 @@ export async function processTrialJob(
       const closed = rt.closedState(e);
       if (closed) outcomes.set(trialId, { trialId, outcome: closed });
       else if (rt.isStaleAttempt(e)) outcomes.set(trialId, { trialId, outcome: "stale" });
+      // a pack member whose stored config is invalid fails alone (the runtime recorded why);
+      // a single trial's job throws the TrialConfigError unchanged
+      else if (pack && e instanceof TrialConfigError) outcomes.set(trialId, { trialId, outcome: "failed", reason: e.message });
       else throw e;
     }
   }
