@@ -158,3 +158,42 @@ it("a preset model missing on the worker is created there before the trial runs"
   expect(done.state, done.error ?? "").toBe("completed");
   expect(existsSync(path.join(dir, "config.json"))).toBe(true);
 });
+
+it("a non-finite loss fails the trial ONCE: the trainer's verdict is final (no retry), its reason in the DB", async () => {
+  const backend = openBackend("redis");
+  const model = uniq("tiny").replace(/_/g, "-");
+  // lr 1e38: the first Adafactor update moves the prompt to ~1e38, the next forward pass overflows
+  const yaml = tinySweepYaml(uniq("nan"), modelDir, { model, steps: 6 }).replace("training:\n", "training:\n  lr: 1.0e38\n");
+  const s = await submit(backend, yaml, 3);
+  const [trial] = await trialsOfSweep(db, s.sweepId);
+  worker(backend, model);
+  const failed = await waitFor("the failure", settled(trial.id), 60_000, 200);
+  expect(failed.state).toBe("failed");
+  expect(failed.error).toMatch(/^non-finite loss or gradient at step 3 \(loss NaN\)$/);
+  const queue = backend.queue(queueNameFor(model));
+  await waitFor("the failed job", async () => (await queue.getJobState(trial.id)) === "failed", 10_000);
+  expect((await queue.getJob(trial.id))!.attemptsMade).toBe(1);
+  expect((await attemptsOfTrial(db, trial.id)).map((a) => a.outcome)).toEqual(["failed"]);
+});
+
+it("an invalid trials.config fails its trial with one line naming the field (single job and pack member)", async () => {
+  const backend = openBackend("redis");
+  const model = uniq("tiny").replace(/_/g, "-");
+  // seeds 0..2 with pack: 2 -> one pack job (seeds 0, 1) and one single job (seed 2)
+  const yaml = tinySweepYaml(uniq("badcfg"), modelDir, { model, seeds: [0, 1, 2], steps: 2 }).replace("models:", "pack: 2\nmodels:");
+  const s = await submit(backend, yaml, 1);
+  const trials = await trialsOfSweep(db, s.sweepId);
+  const bySeed = (n: number) => trials.find((t) => t.seed === n)!;
+  const jobs = await backend.queue(queueNameFor(model)).getJobs(["waiting", "prioritized"]);
+  expect(jobs.map((j) => j.data.trialIds?.slice().sort() ?? j.id).sort()).toEqual([[bySeed(0).id, bySeed(1).id].sort(), bySeed(2).id].sort());
+  for (const n of [1, 2]) await db.pool.query(`UPDATE trials SET config = jsonb_set(config, '{training,steps}', '-3') WHERE id = $1`, [bySeed(n).id]);
+  worker(backend, model);
+  for (const n of [1, 2]) {
+    const t = await waitFor(`trial seed ${n}`, settled(bySeed(n).id), 60_000, 200);
+    expect(t.state).toBe("failed");
+    expect(t.error).toMatch(new RegExp(`^trial ${t.id}: trials\\.config\\.training\\.steps: .*\\(got -3\\)$`));
+  }
+  // its pack mate trains on
+  const ok = await waitFor("the valid pack member", settled(bySeed(0).id), 60_000, 200);
+  expect(ok.state, ok.error ?? "").toBe("completed");
+});
