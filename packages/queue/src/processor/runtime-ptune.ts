@@ -10,7 +10,7 @@ import { loadSplit, syntheticTask, type Example } from "@ptune/tasks";
 import { deserializeTrainState, runTrials, serializeTrainState, type TrialInput, type TrialResult, type TrialSink, type TrialStore } from "@ptune/trainer";
 import { ensurePresetModel } from "../ensure-models.ts";
 import { EngineCache } from "./engine-cache.ts";
-import type { ClaimedTrial, SandboxConfig, TrialRuntime } from "./runtime.ts";
+import type { ClaimedTrial, SandboxConfig, TrialProgressEvent, TrialRuntime } from "./runtime.ts";
 import { readTrialConfig, trialToSpec } from "./trial-to-spec.ts";
 
 export interface PtuneRuntime extends TrialRuntime {
@@ -123,7 +123,7 @@ export function createPtuneRuntime(cfg: SandboxConfig): PtuneRuntime {
 
   async function run(
     trials: readonly { claimed: ClaimedTrial; signal: AbortSignal }[],
-    onProgress: (p: { trialId: string; step: number; total: number; loss: number; examplesPerSec: number }) => void,
+    onProgress: (p: TrialProgressEvent) => void,
     onTrialDone: (index: number, result: TrialResult) => Promise<void>,
   ): Promise<TrialResult[]> {
     const members = trials.map(({ claimed }) => {
@@ -152,7 +152,7 @@ export function createPtuneRuntime(cfg: SandboxConfig): PtuneRuntime {
     return runTrials(inputs, {
       engine,
       tokenizer: tokenizerFor(dir),
-      onProgress: (p) => onProgress({ trialId: p.trialId, step: p.step, total: p.total, loss: p.loss, examplesPerSec: p.examplesPerSec }),
+      onProgress,
       onTrialDone,
     });
   }

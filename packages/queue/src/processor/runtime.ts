@@ -25,7 +25,8 @@ export interface ClaimedTrial {
   release(): Promise<void>;
 }
 
-export type TrialProgressEvent = Pick<PackedProgress, "trialId" | "step" | "total" | "loss" | "examplesPerSec">;
+/** The trainer's progress of one trial (its index in the run and its id, step, loss, rate, ETA). */
+export type TrialProgressEvent = PackedProgress;
 
 export interface TrialRuntime {
   /**

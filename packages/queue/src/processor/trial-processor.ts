@@ -118,7 +118,7 @@ export async function processTrialJob(
     const now = Date.now();
     if (now - lastProgress < 1_000 && p.step < p.total) return; // at most 1/s through the parent
     lastProgress = now;
-    const { trialId: _t, ...single } = p;
+    const { trialId: _t, trial: _k, ...single } = p;
     const all = [...progress.values()];
     const body = pack
       ? { step: Math.min(...all.map((x) => x.step)), total: Math.max(...all.map((x) => x.total)), loss: p.loss, trials: Object.fromEntries(progress) }
