@@ -18,8 +18,8 @@ import type { TrialSpec } from "../trial-spec.ts";
 import { initPrompt } from "../prompt-init.ts";
 import { Rng } from "../rng.ts";
 import { buildBatch, encodeExample } from "../batching.ts";
-import { packStep, unpackStep } from "./pack-batch.ts";
-import { runTrials, type RunTrialsDeps } from "../trial/run-trials.ts";
+import { packStep, unpackStep } from "../packed/pack-batch.ts";
+import { runTrials, type RunTrialsDeps } from "./run-trials.ts";
 
 const dir = fixtureModel("v1_1");
 const tok = T5Tokenizer.fromDir(dir);
