@@ -21,3 +21,4 @@ export { benchGpu, loadAnchor, activationBytes, PEFT_SHAPE, PAPER_TRIAL_STEPS, t
 export { precisionParity, compareGrads, type PrecisionParity } from "../bench/precision-parity.ts";
 export { storedDtype, type Precision } from "./model/t5.ts";
 export { tokenizerJsonFromSpiece, parseSentencePieceModel } from "./tokenizer/spiece.ts";
+export * from "./hub/index.ts";
