@@ -7,7 +7,9 @@ import { decodeNpy, encodeNpy, exportPromptNpy, importPromptNpy } from "./export
 import { repoRoot } from "../../../tooling/test-env.ts";
 import { importPrompt } from "./analysis/prompt-files.ts";
 import { exportPeftAdapter, importPeftAdapter } from "./export-peft.ts";
+import { initPrompt } from "./prompt-init.ts";
 import { Rng } from "./rng.ts";
+import { parseTrialSpec } from "./trial-spec.ts";
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "ptune-export-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -74,6 +76,21 @@ describe("PEFT adapters as PEFT writes them", () => {
     const snap = `/root/.cache/huggingface/hub/models--google--t5-large-lm-adapt/snapshots/${"c".repeat(40)}`;
     expect(await cfgOf(snap)).toMatchObject({ base_model_name_or_path: "google/t5-large-lm-adapt", revision: "c".repeat(40) });
     expect(await cfgOf("/data/models/my-t5", "random_uniform")).toMatchObject({ base_model_name_or_path: "/data/models/my-t5", prompt_tuning_init: "RANDOM", tokenizer_name_or_path: null });
+  });
+});
+
+describe("init: file:<path> starts a trial from a saved prompt", () => {
+  it("the .npy or PEFT adapter's prompt is the start, exactly; a shape that does not fit is refused", async () => {
+    const file = path.join(tmp, "start.npy");
+    exportPromptNpy(file, prompt);
+    const args = { length: 5, embeddings: new Float32Array(0), vocab: 1100, dModel: 64, rng: Rng.fromSeed(1) };
+    expect(initPrompt({ ...args, strategy: `file:${file}` })).toEqual(prompt.data);
+    const peft = path.join(tmp, "start-peft");
+    await exportPeftAdapter({ dir: peft, prompt, model: { d_model: 64, num_heads: 4, num_layers: 2 }, baseModel: "m", init: "random_uniform" });
+    expect(initPrompt({ ...args, strategy: `file:${peft}` })).toEqual(prompt.data);
+    expect(() => initPrompt({ ...args, length: 100, strategy: `file:${file}` })).toThrow(`init file:${file}: the prompt is [5, 64], but the trial needs [100, 64] (prompt_length 100, the model's d_model 64); set prompt_length to 5 for this init`);
+    expect(parseTrialSpec({ trial_id: "t", task: "rte", init: `file:${file}` }).init).toBe(`file:${file}`);
+    expect(() => parseTrialSpec({ trial_id: "t", task: "rte", init: "uniform" })).toThrow(/init/);
   });
 });
 

@@ -108,3 +108,13 @@ export function importPrompt(p: string): ImportedPrompt {
   const { data, len, dModel } = importPromptNpy(p);
   return { format: "npy", path: p, len, dModel, data, stats: promptStats(data, len), notes: [] };
 }
+
+/** The start of a trial with `init: file:<path>`: the saved prompt, which must be exactly [P, d]. */
+export function promptFromFile(file: string, len: number, dModel: number): Float32Array {
+  const p = importPrompt(file);
+  for (const n of p.notes) process.stderr.write(`init file:${file}: ${n}\n`);
+  if (p.len !== len || p.dModel !== dModel) {
+    throw new Error(`init file:${file}: the prompt is [${p.len}, ${p.dModel}], but the trial needs [${len}, ${dModel}] (prompt_length ${len}, the model's d_model ${dModel}); set prompt_length to ${p.len} for this init`);
+  }
+  return p.data;
+}
