@@ -27,11 +27,11 @@ const STORAGE_DTYPE: Record<string, Dtype> = {
   LongStorage: "I64", IntStorage: "I32", ShortStorage: "I16", CharStorage: "I8", ByteStorage: "U8", BoolStorage: "BOOL",
 };
 const REBUILD_TENSOR = new Set(["torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor"]);
-const REBUILD_PARAMETER = "torch._utils._rebuild_parameter";
+const REBUILD_PARAMETER = new Set(["torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state"]);
 const ORDERED_DICT = "collections.OrderedDict";
 /** Everything `torch.save(model.state_dict())` can name; nothing here runs code. */
 export const TORCH_ALLOWED_GLOBALS: ReadonlySet<string> = new Set([
-  ...REBUILD_TENSOR, REBUILD_PARAMETER, ORDERED_DICT, ...Object.keys(STORAGE_DTYPE).map((s) => `torch.${s}`),
+  ...REBUILD_TENSOR, ...REBUILD_PARAMETER, ORDERED_DICT, ...Object.keys(STORAGE_DTYPE).map((s) => `torch.${s}`),
 ]);
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 const LEGACY_PROTOCOL = 1001;
@@ -96,7 +96,7 @@ function readStateDict(src: ByteSource, where: string, storages: Map<string, Sto
       if (!Number.isSafeInteger(offset) || !isIntTuple(size) || !isIntTuple(stride) || size.length !== stride.length) throw new TorchFormatError(`${where}: ${full} with malformed offset/size/stride`);
       return { tensor: true, storage, offset: offset as number, shape: [...size], stride: [...stride] } satisfies Tensor;
     }
-    if (full === REBUILD_PARAMETER) {
+    if (REBUILD_PARAMETER.has(full)) {
       if (!isTensor(args[0])) throw new TorchFormatError(`${where}: ${full} without a tensor`);
       return args[0];
     }
