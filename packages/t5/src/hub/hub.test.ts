@@ -2,6 +2,7 @@
 // the tiny T5 as the paper's checkpoints ship it (pytorch_model.bin only), a gated repo, a renamed
 // repo, and a dataset with Parquet conversions.
 import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
@@ -134,6 +135,20 @@ describe("models from the hub", () => {
     const [a, b] = await Promise.all([resolveModelRef("hf:google/t5-tiny-lm-adapt", { env }), resolveModelRef("hf:google/t5-tiny-lm-adapt", { env })]);
     expect(a).toBe(b);
     expect((hub.counts.get("GET cdn") ?? 0) - before).toBe(1);
+  });
+
+  it("two worker processes on one host download once (the lock is a file, not process state)", async () => {
+    const env = { ...process.env, ...freshEnv() };
+    const before = hub.counts.get("GET cdn") ?? 0;
+    const child = path.join(repoRoot, "packages/t5/test/hub/resolve-child.ts");
+    const run = () => new Promise<{ out: string; err: string }>((resolve, reject) => {
+      execFile(process.execPath, ["--import", "tsx", child, "hf:google/t5-tiny-lm-adapt"], { env, cwd: repoRoot }, (e, out, err) => (e ? reject(new Error(`${e.message}\n${err}`)) : resolve({ out, err })));
+    });
+    const [a, b] = await Promise.all([run(), run()]);
+    expect(a.out).toBe(b.out);
+    expect(a.out).toBe(path.join(env.HF_HUB_CACHE, "models--google--t5-tiny-lm-adapt", "snapshots", C1));
+    expect((hub.counts.get("GET cdn") ?? 0) - before).toBe(1);
+    expect([a.err, b.err].filter((e) => e.includes("downloading google/t5-tiny-lm-adapt/pytorch_model.bin")).length).toBe(1);
   });
 
   it("gated repos need HF_TOKEN; a renamed repo follows the hub's relative redirect", async () => {
