@@ -1,15 +1,16 @@
 // `ptune eval` on a released-style prompt (.npy) with the model and the data named as hf:
 // references, served by a local hub-like server (only the network is simulated): the model arrives
 // as pytorch_model.bin only, as the paper's LM-adapted checkpoints ship; the metrics equal those of
-// the same prompt on the local safetensors original.
+// the same prompt on the local safetensors original, and check-parity on the hf: reference passes.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { evaluatePrompt, exportPromptNpy, Rng } from "@ptune/trainer";
-import { fixtureModel, repoRoot } from "../../../../tooling/test-env.ts";
+import { fixtureModel, goldenFile, repoRoot } from "../../../../tooling/test-env.ts";
 import { startFakeHub, type FakeHub } from "../../../../packages/t5/src/hub/fake-hub.ts";
 import { parseCommandArgs, type Io } from "../command.ts";
+import { command as parityCmd } from "./check-parity.ts";
 import { command as evalCmd } from "./eval.ts";
 import { command as pullCmd } from "./models-pull.ts";
 
@@ -67,6 +68,12 @@ describe("ptune eval / ptune models pull with hf: references", () => {
     expect(j.examples).toBe(local.examples);
     expect(j.metrics).toEqual(local.metrics);
     expect(Object.keys(j.metrics)).toContain("accuracy");
+  });
+
+  it("check-parity takes the hf: reference and the .bin-only model matches the PyTorch golden values", async () => {
+    const r = await run(["hf:google/t5-tiny-lm-adapt", goldenFile("v1_0"), "--cache-dir", path.join(tmp, "engine"), "--json"], parityCmd);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out[0]!).ok).toBe(true);
   });
 
   it("a prompt of the wrong size, and a missing --task, fail with one line", async () => {
