@@ -82,7 +82,7 @@ export function unpickle(src: ByteSource, opts: UnpickleOptions): unknown {
   const fail = (msg: string): never => {
     throw new PickleError(`${opts.where}: ${msg}`);
   };
-  const pop = (): unknown => (stack.length > marks.at(-1)! || (marks.length === 0 && stack.length > 0) ? stack.pop() : fail("pickle pops past a mark (malformed pickle)"));
+  const pop = (): unknown => (stack.length > (marks.at(-1) ?? 0) ? stack.pop() : fail("pickle pops an empty stack or past a mark (malformed pickle)"));
   const popMark = (): unknown[] => {
     const m = marks.pop();
     if (m === undefined) return fail("pickle closes a mark it never opened (malformed pickle)");

@@ -71,13 +71,13 @@ describe("every PyTorch format loads the same tensors as the safetensors", () =>
     f.close();
   });
 
-  it("ZIP64 records and the legacy format, tensor by tensor", () => {
+  it("ZIP64 records, the legacy format and pickle protocol 4, tensor by tensor", () => {
     const ref = reference("v1_1");
-    for (const file of ["zip64.bin", "small-legacy.bin"]) {
+    for (const file of ["zip64.bin", "small-legacy.bin", "small-proto4.bin"]) {
       const f = new TorchFile(path.join(fx, file));
       expect(f.tensors.size).toBe(3);
       for (const name of f.tensors.keys()) expect(bytes(f.readRaw(name)).equals(want(ref, name, "F32")), `${file} ${name}`).toBe(true);
-      expect(f.format).toBe(file === "zip64.bin" ? "zip" : "legacy");
+      expect(f.format).toBe(file === "small-legacy.bin" ? "legacy" : "zip");
       f.close();
     }
     ref.close();

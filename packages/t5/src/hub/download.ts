@@ -69,9 +69,10 @@ export async function fileMetadata(env: HubEnv, ref: HubRef, file: string): Prom
     const res = await request(url, { method: "HEAD", redirect: "manual", headers: headersFor(env, { "accept-encoding": "identity" }) }, what);
     const loc = res.headers.get("location");
     if (res.status >= 300 && res.status < 400 && loc) {
-      const next = new URL(loc, url);
-      if (next.origin === new URL(url).origin && hops < 10 && !res.headers.get("x-repo-commit")) {
-        url = next.toString(); // relative redirect: renamed repository
+      // huggingface_hub `_request_wrapper(follow_relative_redirects=True)`: a relative Location
+      // (renamed repo, resolve cache) is followed; an absolute one (the CDN) is where to GET.
+      if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(loc) && hops < 10) {
+        url = new URL(loc, url).toString();
         continue;
       }
     } else if (!res.ok) throw httpError(res, what, env);

@@ -188,6 +188,14 @@ describe("datasets from the hub", () => {
     const off = { ...env, HF_HUB_OFFLINE: "1" };
     expect(await resolveDatasetRef("hf:datasets/aps/super_glue/boolq@refs/convert/parquet", { env: off })).toBe(dir);
     await expect(resolveDatasetRef("hf:datasets/aps/super_glue/rte@refs/convert/parquet", { env: off })).rejects.toThrow(/config folder 'rte' is not in the Hugging Face cache/);
+    // online but the hub unreachable: the cached config folder, as huggingface_hub does
+    const s = createServer();
+    await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+    const port = (s.address() as AddressInfo).port;
+    await new Promise((r) => s.close(r));
+    const logs: string[] = [];
+    expect(await resolveDatasetRef("hf:datasets/aps/super_glue/boolq@refs/convert/parquet", { env: { ...env, HF_ENDPOINT: `http://127.0.0.1:${port}` }, log: (l) => logs.push(l) })).toBe(dir);
+    expect(logs[0]).toMatch(new RegExp(`cannot reach .*; using the cached snapshot ${C2}`));
     await expect(resolveDatasetRef("hf:datasets/aps/super_glue/cb@refs/convert/parquet", { env })).rejects.toThrow(/no data files under 'cb\/' at revision 'refs\/convert\/parquet' \(folders: boolq, rte, README.md\)/);
   });
 });

@@ -117,8 +117,19 @@ export async function resolveDatasetRef(ref: string, opts: ResolveOptions = {}):
     if (!snap || !existsSync(sub(snap.dir))) throw offlineMiss(env, r, snap ? `config folder '${r.subdir}' is not` : `revision '${r.revision}' is not`);
     return sub(snap.dir);
   }
+  const cached = cachedSnapshot(env.cacheDir, r);
   return withLock(lockFile(env, r), async () => {
-    const { files } = await listFiles(env, r);
+    let files: string[];
+    try {
+      ({ files } = await listFiles(env, r));
+    } catch (e) {
+      // huggingface_hub falls back to the cache when the hub cannot be reached; so do we.
+      if (e instanceof HubError && e.message.includes("cannot reach") && cached && existsSync(sub(cached.dir))) {
+        opts.log?.(`${e.message}; using the cached snapshot ${cached.commit}`);
+        return sub(cached.dir);
+      }
+      throw e;
+    }
     const wanted = files.filter((f) => (r.subdir ? f.startsWith(`${r.subdir}/`) : true) && /\.(parquet|jsonl|jsonl\.gz|json|tsv)$/.test(f));
     if (wanted.length === 0) throw new HubError(`${ref}: no data files${r.subdir ? ` under '${r.subdir}/'` : ""} at revision '${r.revision}' (folders: ${[...new Set(files.map((f) => f.split("/")[0]))].slice(0, 20).join(", ")})`);
     return sub((await fetchFiles(env, r, wanted, opts)).dir);
