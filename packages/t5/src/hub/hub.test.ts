@@ -34,6 +34,7 @@ const freshEnv = (extra: Record<string, string> = {}) => ({ HF_HUB_CACHE: path.j
 beforeAll(async () => {
   hub = await startFakeHub([
     { kind: "model", repoId: "google/t5-tiny-lm-adapt", refs: { main: C1 }, files: { [C1]: modelFiles }, renamedFrom: "old-org/t5-tiny" },
+    { kind: "model", repoId: "evil/escape", refs: { main: C2 }, files: { [C2]: { "config.json": modelFiles["config.json"], "model.safetensors.index.json": new TextEncoder().encode(JSON.stringify({ weight_map: { "shared.weight": "../../../../outside.safetensors" } })) } } },
     { kind: "model", repoId: "google/gated", refs: { main: C2 }, files: { [C2]: modelFiles }, token: "hf_secret" },
     {
       kind: "dataset", repoId: "aps/super_glue", refs: { "refs/convert/parquet": C2 },
@@ -161,6 +162,10 @@ describe("models from the hub", () => {
     expect(await resolveModelRef("hf:google/gated", { env })).toMatch(/snapshots/);
     rmSync(path.join(home, "token"));
     await expect(resolveModelRef("hf:nobody/nothing", { env: freshEnv() })).rejects.toThrow(/hf:nobody\/nothing: file list: HTTP 404, repository not found/);
+  });
+
+  it("a file name from the server that would leave the snapshot is refused", async () => {
+    await expect(resolveModelRef("hf:evil/escape", { env: freshEnv() })).rejects.toThrow("hf:evil/escape: refusing the file name '../../../../outside.safetensors' (not a plain relative path inside the repository)");
   });
 
   it("cannot reach the endpoint: says how to work offline", async () => {

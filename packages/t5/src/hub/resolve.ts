@@ -50,6 +50,10 @@ async function fetchFiles(env: HubEnv, ref: HubRef, files: string[], opts: Resol
   const repo = repoCacheDir(env.cacheDir, ref);
   let commit: string | undefined;
   for (const file of files) {
+    // names come from the server (file list, shard index): never let one escape the snapshot
+    if (path.isAbsolute(file) || file.split("/").some((p) => p === ".." || p === "" || p === ".")) {
+      throw new HubError(`${ref.text}: refusing the file name '${file}' (not a plain relative path inside the repository)`);
+    }
     const meta = await fileMetadata(env, ref, file);
     if (commit && meta.commit !== commit) throw new HubError(`${ref.text}: the revision moved to ${meta.commit} while downloading (was ${commit}); run the command again`);
     commit = meta.commit;
