@@ -8,7 +8,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { evaluatePrompt, exportPromptNpy, Rng } from "@ptune/trainer";
 import { fixtureModel, goldenFile, repoRoot } from "../../../../tooling/test-env.ts";
-import { startFakeHub, type FakeHub } from "../../../../packages/t5/src/hub/fake-hub.ts";
+import { startFakeHub, type FakeHub } from "../../../../packages/t5/test/hub/fake-hub.ts";
 import { parseCommandArgs, type Io } from "../command.ts";
 import { command as parityCmd } from "./check-parity.ts";
 import { command as evalCmd } from "./eval.ts";

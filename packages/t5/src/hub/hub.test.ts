@@ -1,4 +1,4 @@
-// hf: references against a local server that answers like the hub (fake-hub.ts), with real files:
+// hf: references against a local server that answers like the hub (test/hub/fake-hub.ts), with real files:
 // the tiny T5 as the paper's checkpoints ship it (pytorch_model.bin only), a gated repo, a renamed
 // repo, and a dataset with Parquet conversions.
 import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
@@ -10,7 +10,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixtureModel, repoRoot } from "../../../../tooling/test-env.ts";
 import { openCheckpoint } from "../checkpoint/checkpoint.ts";
-import { startFakeHub, type FakeHub } from "./fake-hub.ts";
+import { startFakeHub, type FakeHub } from "../../test/hub/fake-hub.ts";
 import { parseHubRef } from "./ref.ts";
 import { pullModel, resolveDatasetRef, resolveModelRef } from "./resolve.ts";
 
