@@ -99,6 +99,7 @@ function crossCheck(src: YamlSource, raw: RawSweep): SweepProblem[] {
 function resolveDir(dir: string, baseDir: string): string {
   // `~/models` means the user's home, as in a shell
   if (dir === "~" || dir.startsWith("~/")) return path.join(os.homedir(), dir.slice(1));
+  if (dir.startsWith("hf:")) return dir; // a Hugging Face reference, resolved at use time (@ptune/t5 resolveModelRef)
   return path.resolve(baseDir, dir);
 }
 
@@ -129,23 +130,23 @@ function toSpec(raw: RawSweep, file: string, baseDir: string): SweepSpec {
     pack: raw.pack,
     models,
     tasks,
-    grid: toRule(raw.grid) as SweepSpec["grid"],
+    grid: toRule(raw.grid, baseDir) as SweepSpec["grid"],
     training: {
       prompt_tuning: toTraining(base),
       model_tuning: toTraining({ ...base, ...MODEL_TUNING_DEFAULTS, ...definedOverrides, early_stopping: es } as RawTraining),
     },
-    exclude: raw.exclude.map(toRule),
-    include: raw.include.map(toRule),
+    exclude: raw.exclude.map((r) => toRule(r, baseDir)),
+    include: raw.include.map((r) => toRule(r, baseDir)),
   };
 }
 
-function toRule(r: RawRule): AxisRule {
+function toRule(r: RawRule, baseDir: string): AxisRule {
   const out: AxisRule = {};
   if (r.model) out.model = r.model;
   if (r.task) out.task = r.task;
   if (r.method) out.method = r.method;
   if (r.prompt_length) out.promptLength = r.prompt_length;
-  if (r.init) out.init = r.init;
+  if (r.init) out.init = r.init.map((i) => (i.startsWith("file:") ? (`file:${resolveDir(i.slice(5), baseDir)}` as const) : i));
   if (r.seed) out.seed = r.seed;
   return out;
 }

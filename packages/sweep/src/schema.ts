@@ -4,7 +4,7 @@
 // Adafactor, lr 0.3, constant schedule, weight decay 1e-5, beta2 decay 0.8, no parameter scaling,
 // batch 32, 30k steps, early stopping on dev by the task metric. Model tuning: lr 1e-3.
 import { z } from "zod";
-import { INITS, METHODS, PRESETS, TASK_FORMATS } from "./types.ts";
+import { INITS, METHODS, PRESETS, TASK_FORMATS, type Init } from "./types.ts";
 
 /** A strict object whose unknown-key error lists the known keys (and suggests the closest). */
 function obj<S extends z.core.$ZodLooseShape>(shape: S, desc: string) {
@@ -60,10 +60,12 @@ function axis<T extends z.ZodType>(leaf: T, listDesc: string) {
   );
 }
 
+const INIT_DESC = `one of ${INITS.join(" | ")} | file:<prompt.npy or PEFT adapter dir>`;
 const AXES = {
   model: axis(name("model"), "a non-empty list of model names"),
   prompt_length: axis(int("an integer >= 1", 1), "a non-empty list of integers >= 1"),
-  init: axis(oneOf(INITS), `a non-empty list of ${INITS.join(" | ")}`),
+  // `file:<path>`: start from a saved prompt (.npy or PEFT adapter dir; docs/sweep-format.md "init")
+  init: axis(z.string({ error: INIT_DESC }).refine((v) => (INITS as readonly string[]).includes(v) || /^file:.+/.test(v), { error: (iss) => `expected ${INIT_DESC}, got ${JSON.stringify(iss.input)}` }) as z.ZodType<Init>, `a non-empty list of ${INITS.join(" | ")} | file:<path>`),
   task: axis(name("task"), "a non-empty list of task names"),
   seed: axis(int("an integer from 0 to 2147483647", 0, 2 ** 31 - 1), "a non-empty list of integers >= 0"),
   method: axis(oneOf(METHODS), `a non-empty list of ${METHODS.join(" | ")}`),

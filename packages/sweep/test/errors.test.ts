@@ -29,7 +29,7 @@ const cases: [string, string, string][] = [
   task: [synthetic]
   init: [random_uniform, uniform]
 `,
-    `${FILE}:8:26: grid.init[1]: expected one of random_uniform | sampled_vocab | class_label, got "uniform"`,
+    `${FILE}:8:26: grid.init[1]: expected one of random_uniform | sampled_vocab | class_label | file:<prompt.npy or PEFT adapter dir>, got "uniform"`,
   ],
   [
     "a YAML syntax error",

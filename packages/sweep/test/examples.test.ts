@@ -37,7 +37,8 @@ describe("shipped sweeps", () => {
     expect(new Set(pt.map((t) => t.init))).toEqual(new Set(["class_label", "random_uniform", "sampled_vocab"]));
     expect(pt.every((t) => t.training.lr === 0.3 && t.training.decayRate === 0.8 && t.training.steps === 30000)).toBe(true);
     expect(mt.every((t) => t.training.lr === 0.001 && t.training.batchSize === 128)).toBe(true);
-    expect(trials.every((t) => t.task.dataDir?.startsWith(path.join(repoRoot, "data", "superglue")))).toBe(true);
+    expect(trials.every((t) => /^hf:datasets\/aps\/super_glue\/[a-z.]+@refs\/convert\/parquet$/.test(t.task.dataDir ?? ""))).toBe(true);
+    expect(Object.values(spec.models).map((m) => m.checkpoint)).toEqual(["small", "base", "large", "xl", "xxl"].map((s) => `hf:google/t5-${s}-lm-adapt`));
     expect(new Set(trials.map((t) => queueNameFor(t.model.name))).size).toBe(5);
     expect(new Set(trials.map((t) => t.id)).size).toBe(trials.length);
     expect(trials.every((t) => trialHash(t) === t.id)).toBe(true);

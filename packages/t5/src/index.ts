@@ -4,6 +4,7 @@ export * from "./checkpoint/checkpoint.ts";
 export { SafetensorsFile, SafetensorsError, readSafetensorsFile, asInt32, numel, type TensorInfo, type LoadedTensor, type TensorData } from "./checkpoint/safetensors.ts";
 export { writeSafetensors, type WriteEntry, type WriteData } from "./checkpoint/writer.ts";
 export { expectedT5Tensors, type ExpectedTensor } from "./checkpoint/t5-tensors.ts";
+export { TorchFile, TorchFormatError, TORCH_ALLOWED_GLOBALS } from "./checkpoint/torch.ts";
 export { toFloat32, fromFloat32, DTYPE_SIZE, type Dtype } from "./checkpoint/dtype.ts";
 export { T5Tokenizer, TokenizerError } from "./tokenizer/tokenizer.ts";
 export { PrecompiledCharsmap } from "./tokenizer/precompiled.ts";
@@ -20,3 +21,4 @@ export { benchGpu, loadAnchor, activationBytes, PEFT_SHAPE, PAPER_TRIAL_STEPS, t
 export { precisionParity, compareGrads, type PrecisionParity } from "../bench/precision-parity.ts";
 export { storedDtype, type Precision } from "./model/t5.ts";
 export { tokenizerJsonFromSpiece, parseSentencePieceModel } from "./tokenizer/spiece.ts";
+export * from "./hub/index.ts";

@@ -16,7 +16,7 @@ export {
 export { joinFields, padPunctuation, removeFirstTextToken, stringJoin } from "./t5-text.ts";
 export { multircInput } from "./multirc.ts";
 export { recordInput } from "./record.ts";
-export { fixWsc, predictsReferent, wscInput } from "./wsc.ts";
+export { fixWsc, wscSimple, wscInput } from "./wsc.ts";
 export { flattenSquad } from "./squad.ts";
 export {
   mulberry32,

@@ -4,7 +4,9 @@
 //   GLUE       <dir>/{train,dev,test}.tsv             (as in glue_data/<TASK>/)
 //   SQuAD      <dir>/{train,dev}[-*].json             (e.g. train-v1.1.json, dev-v1.1.json; MRQA converted)
 //   MRQA       <dir>/{train,dev}.jsonl[.gz]           (official MRQA 2019 files; usually given as a file)
-//   Parquet    <dir>/<split>.parquet or <dir>/<split>-*.parquet, split = train|validation|test
+//   Parquet    <dir>/<split>.parquet, <split>-*.parquet, *-<split>.parquet or <split>/*.parquet,
+//              split = train|validation|test (every layout the hub's exports use, see parquetFiles)
+// A `hf:datasets/...` reference is resolved to such a directory by @ptune/t5's resolveDatasetRef.
 // `dir` may also name one file directly (its extension picks the reader).
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
@@ -82,11 +84,31 @@ async function resolveFiles(t: TaskDef, dir: string, split: Split): Promise<{ ki
       if (shards.length > 1) throw new TaskDataError(`${dir}: several ${split} files (${shards.join(", ")}); point at one file instead`);
     }
   }
-  tried.push(`${split}.parquet`, `${split}-*.parquet`);
-  if (names.includes(`${split}.parquet`)) return { kind: "parquet", files: [path.join(dir, `${split}.parquet`)] };
-  const shards = names.filter((n) => n.startsWith(`${split}-`) && n.endsWith(".parquet"));
-  if (shards.length > 0) return { kind: "parquet", files: shards.map((n) => path.join(dir, n)) };
+  const parquet = await parquetFiles(dir, names, split, tried);
+  if (parquet) return { kind: "parquet", files: parquet };
   throw new TaskDataError(`${dir}: no ${split} data for task "${t.name}"; looked for ${tried.join(", ")}`);
+}
+
+/**
+ * The Parquet layouts the hub's exports use, in this order (shards sorted, so -00000-of-N first):
+ *   <split>.parquet                       one file
+ *   <split>-00000-of-00002.parquet …      `datasets`' push_to_hub shards
+ *   <name>-<split>.parquet                the parquet-converter bot (`boolq/super_glue-validation.parquet`)
+ *   <split>/0000.parquet, 0001.parquet …  `refs/convert/parquet` today (`boolq/validation/0000.parquet`)
+ */
+async function parquetFiles(dir: string, names: string[], split: Split, tried: string[]): Promise<string[] | undefined> {
+  tried.push(`${split}.parquet`, `${split}-*.parquet`, `*-${split}.parquet`, `${split}/*.parquet`);
+  if (names.includes(`${split}.parquet`)) return [path.join(dir, `${split}.parquet`)];
+  const shards = names.filter((n) => n.startsWith(`${split}-`) && n.endsWith(".parquet"));
+  if (shards.length > 0) return shards.map((n) => path.join(dir, n));
+  const converted = names.filter((n) => n.endsWith(`-${split}.parquet`));
+  if (converted.length === 1) return [path.join(dir, converted[0]!)];
+  if (converted.length > 1) throw new TaskDataError(`${dir}: several ${split} files (${converted.join(", ")}); point at one file instead`);
+  if (names.includes(split) && (await stat(path.join(dir, split))).isDirectory()) {
+    const inner = (await readdir(path.join(dir, split))).filter((n) => n.endsWith(".parquet")).sort();
+    if (inner.length > 0) return inner.map((n) => path.join(dir, split, n));
+  }
+  return undefined;
 }
 
 /** Run `format` on one record, prefixing any error with where the record came from. */

@@ -49,7 +49,8 @@ export function recordInput(passage: string, query: string, entities: readonly s
 function toExamples(q: Query): Example[] {
   const group = `${q.idx.passage}-${q.idx.query}`;
   const input = recordInput(q.passage, q.query, q.entities);
-  if (q.answers.length === 0) return [{ id: `${group}-0`, group, input, target: UNLABELLED_TARGET }];
+  // Unlabelled (test) queries: answers [] as TFDS/T5 give them, so every ReCoRD example has the field.
+  if (q.answers.length === 0) return [{ id: `${group}-0`, group, input, target: UNLABELLED_TARGET, answers: [] }];
   return q.answers.map((a, k) => ({ id: `${group}-${k}`, group, input, target: a, answers: [...q.answers] }));
 }
 

@@ -93,16 +93,27 @@ function clean(s: string): string {
     .join(" ");
 }
 
-/** postprocessors.wsc_simple: does the generated text name the referent? */
-export function predictsReferent(prediction: string, referent: string): boolean {
+/**
+ * postprocessors.wsc_simple (t5/data/postprocessors.py): 1 when the generated text names the
+ * referent, 0 when it does not, and -1 when the prediction is empty once determiners are dropped
+ * ("" or "the"), so that it matches neither label: T5 returns -1 there on purpose ("We don't want an
+ * empty prediction to accidentally return 0 and spuriously match the label").
+ */
+export function wscSimple(prediction: string, referent: string): 1 | 0 | -1 {
   const p = clean(prediction);
+  if (!p) return -1;
   const r = clean(referent);
-  if (p.includes("'") !== r.includes("'")) return false;
+  // "Bob" must not count as naming "Bob's hat".
+  if (p.includes("'") !== r.includes("'")) return 0;
   const pw = new Set(p.split(" "));
   const rw = new Set(r.split(" "));
   const subset = (a: Set<string>, b: Set<string>) => [...a].every((w) => b.has(w));
-  return subset(pw, rw) || subset(rw, pw);
+  // "fuzzy bunny" names "fuzzy hungry bunny", and the reverse.
+  return subset(pw, rw) || subset(rw, pw) ? 1 : 0;
 }
+
+/** wsc_simple's class ids as label strings; -1 (no referent named) matches no gold label. */
+const WSC_CLASS = { 1: "True", 0: "False", [-1]: "<invalid>" } as const;
 
 export const wsc: TaskDef = {
   name: "wsc",
@@ -126,7 +137,7 @@ export const wsc: TaskDef = {
   score(predictions, examples) {
     checkLengths(examples, predictions);
     const golds = goldLabels(examples);
-    const predicted = examples.map((e, i) => (predictsReferent(predictions[i]!, e.target) ? "True" : "False"));
+    const predicted = examples.map((e, i) => WSC_CLASS[wscSimple(predictions[i]!, e.target)]);
     return { accuracy: accuracy(golds, predicted) };
   },
 };

@@ -81,6 +81,7 @@ describe("SuperGLUE formatting (official JSONL)", () => {
         group: "0-0",
         input: "query: @placeholder met Bo entities: Ann, Bo, Rome passage: \u{1F600} Ann met Bo in Rome.",
         target: "<unk>",
+        answers: [],
       },
     ]);
   });

@@ -65,6 +65,18 @@ describe("Hugging Face Parquet exports", () => {
     const fromJsonl = await loadSplit("boolq", fixture("superglue", "BoolQ"), "validation");
     expect(await loadSplit("boolq", dir, "validation")).toEqual(fromJsonl);
     expect(await loadSplit("boolq", dir, "test")).toEqual([{ id: "0", input: "passage: p question: q", target: "<unk>" }]);
+
+    // The same records in the hub's other layouts load the same examples.
+    const [a, b] = [await readFile(path.join(dir, "validation-00000-of-00002.parquet")), await readFile(path.join(dir, "validation-00001-of-00002.parquet"))];
+    const converter = await dirWith("boolq-converter", { "super_glue-validation.parquet": shard([]), "super_glue-train.parquet": a });
+    await writeFile(path.join(converter, "super_glue-validation.parquet"), a);
+    expect(await loadSplit("boolq", converter, "validation")).toEqual(fromJsonl.slice(0, 1));
+    const refsConvert = await dirWith("boolq-refs-convert", {});
+    await mkdir(path.join(refsConvert, "validation"));
+    await writeFile(path.join(refsConvert, "validation", "0000.parquet"), a);
+    await writeFile(path.join(refsConvert, "validation", "0001.parquet"), b);
+    expect(await loadSplit("boolq", refsConvert, "validation")).toEqual(fromJsonl);
+    await expect(loadSplit("boolq", refsConvert, "train")).rejects.toThrow(/no train data for task "boolq"; looked for train.jsonl, train.parquet, train-\*.parquet, \*-train.parquet, train\/\*.parquet/);
   });
 
   it("super_glue/multirc (struct idx) and record (list entities in set order) match the official JSONL", async () => {
@@ -248,7 +260,7 @@ describe("errors name the file, the line and the field", () => {
 
   it("a missing split lists what was looked for", async () => {
     await expect(loadSplit("boolq", fixture("superglue", "BoolQ"), "train")).rejects.toThrow(
-      /no train data for task "boolq"; looked for train.jsonl, train.parquet, train-\*.parquet/,
+      /no train data for task "boolq"; looked for train.jsonl, train.parquet, train-\*.parquet, \*-train.parquet, train\/\*.parquet/,
     );
     await expect(loadSplit("boolq", path.join(tmp, "nowhere"), "train")).rejects.toThrow(/no such file or directory/);
     await expect(loadSplit("synthetic", tmp, "train")).rejects.toThrow(/syntheticTask\(\)/);

@@ -4,6 +4,7 @@
 // {'descr': '<f4', 'fortran_order': False, 'shape': (P, d), } padded with spaces and ended by "\n"
 // so that the data starts at a multiple of 64 bytes; then P*d little-endian float32 in C order.
 import { readFileSync, writeFileSync } from "node:fs";
+import { toFloat32 } from "@ptune/t5";
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
@@ -34,16 +35,19 @@ export function decodeNpy(bytes: Uint8Array, where = "npy"): { data: Float32Arra
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
   const shapeStr = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (descr !== "<f4") fail(`dtype '${descr}', expected '<f4' (little-endian float32)`);
+  // float32 as written by T5X / the paper's released prompts; float64 and float16 (np.save of other
+  // arrays) are converted.
+  const size = descr === "<f4" ? 4 : descr === "<f8" ? 8 : descr === "<f2" ? 2 : fail(`dtype '${descr}', expected '<f4' (little-endian float32; '<f8' and '<f2' are converted)`);
   if (fortran !== "False") fail("fortran_order must be False (C order)");
   const shape = (shapeStr ?? "").split(",").map((s) => s.trim()).filter(Boolean).map(Number);
   if (shape.length !== 2 || shape.some((n) => !Number.isInteger(n) || n < 0)) fail(`shape (${shapeStr}) must be 2-D (P, d)`);
   const start = hstart + hlen;
   const n = shape[0] * shape[1];
-  if (bytes.length - start !== n * 4) fail(`data has ${bytes.length - start} bytes, shape (${shape}) needs ${n * 4}`);
+  if (bytes.length - start !== n * size) fail(`data has ${bytes.length - start} bytes, shape (${shape}) needs ${n * size}`);
   // copy (Uint8Array.prototype.slice: a Node Buffer's own slice would be a view)
   const copy = Uint8Array.prototype.slice.call(bytes, start);
-  return { data: new Float32Array(copy.buffer, 0, n), shape: [shape[0], shape[1]] };
+  const data = size === 4 ? new Float32Array(copy.buffer, 0, n) : toFloat32(size === 8 ? "F64" : "F16", copy, where);
+  return { data, shape: [shape[0], shape[1]] };
 }
 
 export function exportPromptNpy(file: string, prompt: { data: Float32Array; len: number }): void {

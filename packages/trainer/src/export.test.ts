@@ -4,8 +4,12 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { readSafetensorsFile } from "@ptune/t5";
 import { decodeNpy, encodeNpy, exportPromptNpy, importPromptNpy } from "./export-npy.ts";
+import { repoRoot } from "../../../tooling/test-env.ts";
+import { importPrompt } from "./analysis/prompt-files.ts";
 import { exportPeftAdapter, importPeftAdapter } from "./export-peft.ts";
+import { initPrompt } from "./prompt-init.ts";
 import { Rng } from "./rng.ts";
+import { parseTrialSpec } from "./trial-spec.ts";
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "ptune-export-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -38,6 +42,58 @@ describe("PEFT adapter export", () => {
   });
 });
 
+describe("PEFT adapters as PEFT writes them", () => {
+  const fx = path.join(repoRoot, "packages/t5/test/fixtures/torch/peft-t5-default");
+
+  it("PEFT's T5 default (num_transformer_submodules 2, [2P, d], adapter_model.bin, task_type null): the encoder half, and a note saying so", () => {
+    const back = importPeftAdapter(fx);
+    const want = importPromptNpy(path.join(fx, "expected-encoder-half.npy")); // written by torch: emb[:P]
+    expect(back.prompt.len).toBe(5);
+    expect(back.prompt.data).toEqual(want.data);
+    expect(back.config).toMatchObject({ task_type: null, num_transformer_submodules: 2, base_model_name_or_path: "google/t5-base-lm-adapt" });
+    expect(back.notes).toEqual([
+      "adapter_config.json has task_type null: read as SEQ_2_SEQ_LM prompt tuning",
+      "num_transformer_submodules 2: prompt_embeddings is [10, 64]; took the encoder half (rows 0..4), the decoder prompt (rows 5..9) is not used by ptune",
+    ]);
+    const p = importPrompt(fx);
+    expect([p.format, p.len, p.dModel, p.notes.length]).toEqual(["peft", 5, 64, 2]);
+  });
+
+  it("export names the hub model, not a local path, with PromptTuningConfig's fields exactly", async () => {
+    const model = { d_model: 64, num_heads: 4, num_layers: 2 };
+    const cfgOf = async (baseModel: string, init = "class_label") => {
+      const dir = path.join(tmp, `peft-${Math.random().toString(36).slice(2)}`);
+      await exportPeftAdapter({ dir, prompt, model, baseModel, init, labels: ["entailment", "not_entailment"] });
+      return JSON.parse(readFileSync(path.join(dir, "adapter_config.json"), "utf8"));
+    };
+    const hub = await cfgOf("hf:google/t5-base-lm-adapt");
+    // PeftConfig (base_model_name_or_path, revision, peft_type, task_type, inference_mode) +
+    // PromptLearningConfig (num_virtual_tokens, token_dim, num_transformer_submodules, num_attention_heads, num_layers) +
+    // PromptTuningConfig (prompt_tuning_init, prompt_tuning_init_text, tokenizer_name_or_path): nothing else.
+    expect(Object.keys(hub).sort()).toEqual(["base_model_name_or_path", "inference_mode", "num_attention_heads", "num_layers", "num_transformer_submodules", "num_virtual_tokens", "peft_type", "prompt_tuning_init", "prompt_tuning_init_text", "revision", "task_type", "token_dim", "tokenizer_name_or_path"]);
+    expect(hub).toMatchObject({ base_model_name_or_path: "google/t5-base-lm-adapt", revision: null, tokenizer_name_or_path: "google/t5-base-lm-adapt", prompt_tuning_init: "TEXT", prompt_tuning_init_text: "entailment not_entailment", num_transformer_submodules: 1 });
+    expect(await cfgOf("hf:google/t5-xl-lm-adapt@v1")).toMatchObject({ base_model_name_or_path: "google/t5-xl-lm-adapt", revision: "v1" });
+    const snap = `/root/.cache/huggingface/hub/models--google--t5-large-lm-adapt/snapshots/${"c".repeat(40)}`;
+    expect(await cfgOf(snap)).toMatchObject({ base_model_name_or_path: "google/t5-large-lm-adapt", revision: "c".repeat(40) });
+    expect(await cfgOf("/data/models/my-t5", "random_uniform")).toMatchObject({ base_model_name_or_path: "/data/models/my-t5", prompt_tuning_init: "RANDOM", tokenizer_name_or_path: null });
+  });
+});
+
+describe("init: file:<path> starts a trial from a saved prompt", () => {
+  it("the .npy or PEFT adapter's prompt is the start, exactly; a shape that does not fit is refused", async () => {
+    const file = path.join(tmp, "start.npy");
+    exportPromptNpy(file, prompt);
+    const args = { length: 5, embeddings: new Float32Array(0), vocab: 1100, dModel: 64, rng: Rng.fromSeed(1) };
+    expect(initPrompt({ ...args, strategy: `file:${file}` })).toEqual(prompt.data);
+    const peft = path.join(tmp, "start-peft");
+    await exportPeftAdapter({ dir: peft, prompt, model: { d_model: 64, num_heads: 4, num_layers: 2 }, baseModel: "m", init: "random_uniform" });
+    expect(initPrompt({ ...args, strategy: `file:${peft}` })).toEqual(prompt.data);
+    expect(() => initPrompt({ ...args, length: 100, strategy: `file:${file}` })).toThrow(`init file:${file}: the prompt is [5, 64], but the trial needs [100, 64] (prompt_length 100, the model's d_model 64); set prompt_length to 5 for this init`);
+    expect(parseTrialSpec({ trial_id: "t", task: "rte", init: `file:${file}` }).init).toBe(`file:${file}`);
+    expect(() => parseTrialSpec({ trial_id: "t", task: "rte", init: "uniform" })).toThrow(/init/);
+  });
+});
+
 describe("T5X .npy export", () => {
   it("writes NumPy v1.0 '<f4' C-order (P, d) with a 64-byte aligned header, and reads it back", () => {
     const file = path.join(tmp, "prompt.npy");
@@ -61,7 +117,7 @@ describe("T5X .npy export", () => {
       const s = Buffer.from(good).toString("latin1").replace(from, to);
       return new Uint8Array(Buffer.from(s, "latin1"));
     };
-    expect(() => decodeNpy(patch("'<f4'", "'<f8'"))).toThrow(/dtype '<f8'/);
+    expect(() => decodeNpy(patch("'<f4'", "'>f4'"))).toThrow(/dtype '>f4', expected '<f4'/);
     expect(() => decodeNpy(patch("False", "True "))).toThrow(/fortran_order/);
     expect(() => decodeNpy(patch("(2, 3)", "(6,)  "))).toThrow(/2-D/);
     expect(() => decodeNpy(new Uint8Array(20))).toThrow(/bad magic/);

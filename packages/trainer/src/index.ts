@@ -28,4 +28,5 @@ export { ensembleFromDatabase, ensembleTableRows, type EnsembleFromDbOptions, ty
 export { neighboursFromDatabase, type NeighboursReport } from "./analysis/neighbours-from-db.ts";
 export { exportTrialPrompt, importPrompt, promptStats, PROMPT_FORMATS, type PromptFormat, type ExportedPrompt, type ImportedPrompt, type PromptStats } from "./analysis/prompt-files.ts";
 export { loadTrialPrompt, type TrialPrompt } from "./analysis/trial-prompt.ts";
+export { evaluatePrompt, storePromptEvaluation, evalSplitName, type EvalPromptOptions, type EvalPromptResult } from "./analysis/eval-prompt.ts";
 export { parseStoredTrialConfig, promptFromState, devExamplesOf, StoredTrialConfigSchema, type StoredTrialConfig, type StoredPrompt, type SyntheticSize } from "./analysis/stored-trial.ts";

@@ -15,8 +15,10 @@
 //   `skippedLabels`.
 import type { Rng } from "./rng.ts";
 import { encodeNoEos, type TokenizerLike } from "./tokenizer-like.ts";
+import { promptFromFile } from "./analysis/prompt-files.ts";
 
-export type PromptInitStrategy = "random_uniform" | "sampled_vocab" | "class_label";
+/** `file:<path>`: a saved prompt (.npy or PEFT adapter, e.g. the paper's released prompts) as the start. */
+export type PromptInitStrategy = "random_uniform" | "sampled_vocab" | "class_label" | `file:${string}`;
 export const PROMPT_INIT_STRATEGIES: readonly PromptInitStrategy[] = ["random_uniform", "sampled_vocab", "class_label"];
 
 /** Size of the frequent-token population for sampled_vocab (paper §3). */
@@ -50,11 +52,12 @@ export function initPromptWithInfo(args: InitPromptArgs): { prompt: Float32Array
   const { strategy, length: P, embeddings, vocab, dModel: d, rng } = args;
   if (!Number.isInteger(P) || P <= 0) throw new Error(`initPrompt: length must be a positive integer, got ${P}`);
   if (!Number.isInteger(d) || d <= 0) throw new Error(`initPrompt: dModel must be a positive integer, got ${d}`);
+  if (strategy.startsWith("file:")) return { prompt: promptFromFile(strategy.slice(5), P, d), info: { tokenIds: new Array(P).fill(-1), skippedLabels: [] } };
   if (strategy !== "random_uniform" && embeddings.length !== vocab * d) {
     throw new Error(`initPrompt(${strategy}): embeddings has ${embeddings.length} values, expected vocab ${vocab} x dModel ${d}`);
   }
-  const prompt = new Float32Array(P * d);
   const info: PromptInitInfo = { tokenIds: new Array(P).fill(-1), skippedLabels: [] };
+  const prompt = new Float32Array(P * d);
   if (strategy === "random_uniform") {
     for (let i = 0; i < prompt.length; i++) prompt[i] = rng.float() - 0.5; // exact in fp32
     return { prompt, info };

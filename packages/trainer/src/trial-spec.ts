@@ -2,7 +2,7 @@
 // §3: 30,000 steps, batch 32, prompt length 100, Adafactor lr 0.3, weight decay 1e-5, class-label
 // init; model tuning with Adafactor lr 1e-3). Keys are snake_case, the sweep YAML's spelling.
 import { z } from "zod";
-import { PROMPT_INIT_STRATEGIES } from "./prompt-init.ts";
+import { PROMPT_INIT_STRATEGIES, type PromptInitStrategy } from "./prompt-init.ts";
 
 const posInt = z.number().int().positive();
 
@@ -14,7 +14,7 @@ export const TrialSpecSchema = z.object({
   model: z.string().default(""),
   method: z.enum(["prompt_tuning", "model_tuning"]).default("prompt_tuning"),
   prompt_length: posInt.default(100),
-  init: z.enum(PROMPT_INIT_STRATEGIES as unknown as ["random_uniform", "sampled_vocab", "class_label"]).default("class_label"),
+  init: z.custom<PromptInitStrategy>((v) => typeof v === "string" && ((PROMPT_INIT_STRATEGIES as readonly string[]).includes(v) || /^file:.+/.test(v)), { error: `one of ${PROMPT_INIT_STRATEGIES.join(", ")} or file:<path>` }).default("class_label"),
   seed: z.number().int().nonnegative().default(0),
   steps: posInt.default(30000),
   batch_size: posInt.default(32),

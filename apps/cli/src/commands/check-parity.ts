@@ -1,7 +1,7 @@
 // ptune check-parity <model-dir> <golden.safetensors>: recompute the golden PyTorch tensors with
 // the ONNX engine and compare (numpy.allclose semantics); exit 1 when any key is beyond tolerance.
 import { existsSync } from "node:fs";
-import { checkParity } from "@ptune/t5";
+import { checkParity, isHubRef, resolveModelRef } from "@ptune/t5";
 import { checkAdafactorParity } from "@ptune/trainer";
 import { z } from "zod";
 import { CliError, type Command } from "../command.ts";
@@ -17,13 +17,13 @@ const fmt = (v: number) => (Number.isNaN(v) ? "-" : v.toExponential(2));
 export const command: Command = {
   name: "check-parity",
   summary: "compare the ONNX T5 engine with golden PyTorch tensors (loss, logits, gradients, decoding)",
-  usage: "ptune check-parity <model-dir> <golden.safetensors> [--atol 1e-4] [--rtol 1e-3] [--device cpu|cuda] [--cache-dir DIR] [--json]",
+  usage: "ptune check-parity <model-dir|hf:org/name[@rev]> <golden.safetensors> [--atol 1e-4] [--rtol 1e-3] [--device cpu|cuda] [--cache-dir DIR] [--json]",
   example: "ptune check-parity ../shared/fixtures/t5-golden/t5-tiny-v1_1 ../shared/fixtures/t5-golden/golden-t5-tiny-v1_1.safetensors",
   options: { atol: { type: "string" }, rtol: { type: "string" }, device: { type: "string" }, "cache-dir": { type: "string" } },
   async run({ positionals, values }, io) {
     const [modelDir, golden, ...extra] = positionals;
     if (!modelDir || !golden || extra.length) throw new CliError(`expected <model-dir> <golden.safetensors>\nusage: ${this.usage}`, 2);
-    for (const p of [modelDir, golden]) if (!existsSync(p)) throw new CliError(`${p}: no such file or directory`);
+    for (const p of [modelDir, golden]) if (!isHubRef(p) && !existsSync(p)) throw new CliError(`${p}: no such file or directory`);
     const parsed = z
       .object({ atol: num("atol"), rtol: num("rtol"), device: z.enum(["cpu", "cuda"], { message: "--device must be cpu or cuda" }) })
       .safeParse({ atol: values.atol ?? "1e-4", rtol: values.rtol ?? "1e-3", device: values.device ?? "cpu" });
@@ -32,7 +32,7 @@ export const command: Command = {
     let rows;
     try {
       // the trainer checks the adafactor_* keys (three optimizer steps on the engine's gradients)
-      rows = await checkParity(modelDir, golden, { atol, rtol, engine: { device, cacheDir: values["cache-dir"] as string | undefined }, checkers: [checkAdafactorParity] });
+      rows = await checkParity(await resolveModelRef(modelDir, { log: (l) => io.err(l) }), golden, { atol, rtol, engine: { device, cacheDir: values["cache-dir"] as string | undefined }, checkers: [checkAdafactorParity] });
     } catch (e) {
       throw new CliError((e as Error).message);
     }

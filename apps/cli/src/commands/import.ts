@@ -5,6 +5,8 @@ import { CliError, type Command } from "../command.ts";
 import { table } from "../render.ts";
 
 const USAGE = "ptune import <adapter-dir|file.npy> [--json]";
+// PEFT adapters: adapter_model.safetensors or .bin, PEFT's T5 default of two submodules ([2P, d]:
+// the encoder half is read, and a note says so), task_type null.
 
 export const command: Command = {
   name: "import",
@@ -24,7 +26,8 @@ export const command: Command = {
       io.out(JSON.stringify(rest));
       return 0;
     }
-    io.out(`${p.path}: ${p.format} prompt [${p.len}, ${p.dModel}]${p.config ? ` for ${p.config.base_model_name_or_path} (init ${p.config.prompt_tuning_init})` : ""}`);
+    io.out(`${p.path}: ${p.format} prompt [${p.len}, ${p.dModel}]${p.config ? ` for ${p.config.base_model_name_or_path ?? "(no base model named)"} (init ${p.config.prompt_tuning_init})` : ""}`);
+    for (const n of p.notes) io.out(`note: ${n}`);
     io.out(table(["mean", "std", "min", "max", "mean token L2 norm"], [[p.stats.mean, p.stats.std, p.stats.min, p.stats.max, p.stats.meanTokenNorm].map((v) => v.toPrecision(5))]));
     return 0;
   },

@@ -7,9 +7,11 @@ import { command as checkParity } from "./check-parity.ts";
 import { command as dashboard } from "./dashboard.ts";
 import { command as dbMigrate } from "./db-migrate.ts";
 import { command as ensemble } from "./ensemble.ts";
+import { command as evalPrompt } from "./eval.ts";
 import { command as exportPrompt } from "./export.ts";
 import { command as importPrompt } from "./import.ts";
 import { command as modelsInit } from "./models-init.ts";
+import { command as modelsPull } from "./models-pull.ts";
 import { command as neighbours } from "./neighbours.ts";
 import { command as report } from "./report.ts";
 import { command as retry } from "./retry.ts";
@@ -35,7 +37,9 @@ export const commands: Command[] = [
   neighbours,
   exportPrompt,
   importPrompt,
+  evalPrompt,
   modelsInit,
+  modelsPull,
   checkParity,
   dbMigrate,
   benchEngine,

@@ -13,7 +13,7 @@ export interface TrainerSpecInput extends TrialSpec {
   model: string;
   method: "prompt_tuning" | "model_tuning";
   prompt_length?: number;
-  init?: "random_uniform" | "sampled_vocab" | "class_label";
+  init?: "random_uniform" | "sampled_vocab" | "class_label" | `file:${string}`;
   seed: number;
   steps: number;
   batch_size: number;

@@ -175,8 +175,8 @@ describe("malformed checkpoints fail with one clear message", () => {
     const dir = path.join(tmp, "empty");
     mkdirSync(dir);
     copyFileSync(path.join(fixtureModel("v1_0"), "config.json"), path.join(dir, "config.json"));
-    writeFileSync(path.join(dir, "pytorch_model.bin"), "x");
-    expect(() => openCheckpoint(dir)).toThrow(/no model.safetensors or model.safetensors.index.json \(found: config.json, pytorch_model.bin\)/);
+    writeFileSync(path.join(dir, "weights.pt"), "x");
+    expect(() => openCheckpoint(dir)).toThrow(/no model weights \(found: config.json, weights.pt\); expected model.safetensors, model.safetensors.index.json, pytorch_model.bin, pytorch_model.bin.index.json/);
     expect(() => openCheckpoint(path.join(tmp, "nope"))).toThrow(/config.json: cannot read config \(ENOENT\)/);
   });
 });

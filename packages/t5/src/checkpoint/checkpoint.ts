@@ -1,5 +1,7 @@
 // A Hugging Face T5 checkpoint directory: config.json + model.safetensors, or shards listed in
-// model.safetensors.index.json ({"weight_map": {tensor: file}}), the layout `save_pretrained` writes.
+// model.safetensors.index.json ({"weight_map": {tensor: file}}), the layout `save_pretrained` writes;
+// or the same with PyTorch files (pytorch_model.bin / pytorch_model.bin.index.json, read by torch.ts
+// without executing the pickle), which is all the paper's LM-adapted checkpoints ship.
 // Opening validates everything the model needs (names, shapes, float dtypes) so a bad checkpoint
 // fails once, up front, with the file and tensor named; tensors are then read one at a time.
 import { createHash } from "node:crypto";
@@ -9,6 +11,8 @@ import { readT5Config, type T5Config } from "../config.ts";
 import { isFloatDtype, type Dtype } from "./dtype.ts";
 import { SafetensorsError, SafetensorsFile, type TensorInfo } from "./safetensors.ts";
 import { expectedT5Tensors, SHARED_ALIASES } from "./t5-tensors.ts";
+import type { TensorFile } from "./tensor-file.ts";
+import { TorchFile, TorchFormatError } from "./torch.ts";
 
 export class CheckpointError extends Error {
   override name = "CheckpointError";
@@ -19,7 +23,7 @@ export interface Checkpoint {
   readonly config: T5Config;
   /** true when lm_head.weight is shared.weight (tie_word_embeddings, T5 v1.0). */
   readonly lmHeadTied: boolean;
-  /** The safetensors files backing the tensors. */
+  /** The weight files (safetensors or PyTorch .bin) backing the tensors. */
   readonly files: string[];
   /**
    * sha256 (hex) of the normalised config and, for every tensor the model uses (canonical name,
@@ -38,21 +42,33 @@ export interface Checkpoint {
   close(): void;
 }
 
-interface Located { file: SafetensorsFile; name: string; info: TensorInfo }
+interface Located { file: TensorFile; name: string; info: TensorInfo }
 
-function openFiles(dir: string): { files: SafetensorsFile[]; table: Map<string, Located> } {
-  const single = path.join(dir, "model.safetensors");
-  const index = path.join(dir, "model.safetensors.index.json");
+/** Weight layouts in the order transformers' from_pretrained prefers them (safetensors first). */
+const LAYOUTS = [
+  { single: "model.safetensors", index: "model.safetensors.index.json", open: (p: string): TensorFile => new SafetensorsFile(p) },
+  { single: "pytorch_model.bin", index: "pytorch_model.bin.index.json", open: (p: string): TensorFile => new TorchFile(p) },
+] as const;
+
+function openFiles(dir: string): { files: TensorFile[]; table: Map<string, Located>; where: string } {
   const table = new Map<string, Located>();
-  if (existsSync(single)) {
-    const f = new SafetensorsFile(single);
-    for (const [n, info] of f.tensors) table.set(n, { file: f, name: n, info });
-    return { files: [f], table };
+  for (const layout of LAYOUTS) {
+    const single = path.join(dir, layout.single);
+    if (existsSync(single)) {
+      const f = layout.open(single);
+      for (const [n, info] of f.tensors) table.set(n, { file: f, name: n, info });
+      return { files: [f], table, where: single };
+    }
+    const index = path.join(dir, layout.index);
+    if (existsSync(index)) return { ...openSharded(dir, index, layout.open), where: index };
   }
-  if (!existsSync(index)) {
-    const present = existsSync(dir) ? readdirSync(dir).join(", ") : "(directory missing)";
-    throw new CheckpointError(`${dir}: no model.safetensors or model.safetensors.index.json (found: ${present || "nothing"}); expected a Hugging Face checkpoint saved with safe_serialization`);
-  }
+  const present = existsSync(dir) ? readdirSync(dir).join(", ") : "(directory missing)";
+  throw new CheckpointError(`${dir}: no model weights (found: ${present || "nothing"}); expected ${LAYOUTS.flatMap((l) => [l.single, l.index]).join(", ")} as Hugging Face's save_pretrained writes them`);
+}
+
+/** Shards listed in an index ({"weight_map": {tensor: file}}), the same for safetensors and .bin. */
+function openSharded(dir: string, index: string, open: (p: string) => TensorFile): { files: TensorFile[]; table: Map<string, Located> } {
+  const table = new Map<string, Located>();
   let weightMap: Record<string, string>;
   try {
     const j = JSON.parse(readFileSync(index, "utf8")) as { weight_map?: unknown };
@@ -63,8 +79,8 @@ function openFiles(dir: string): { files: SafetensorsFile[]; table: Map<string, 
   } catch (e) {
     throw new CheckpointError(`${index}: ${(e as Error).message}`);
   }
-  const byFile = new Map<string, SafetensorsFile>();
-  const files: SafetensorsFile[] = [];
+  const byFile = new Map<string, TensorFile>();
+  const files: TensorFile[] = [];
   try {
     for (const [tensor, rel] of Object.entries(weightMap)) {
       if (rel.includes("..") || path.isAbsolute(rel)) throw new CheckpointError(`${index}: weight_map['${tensor}'] = '${rel}' must be a file inside ${dir}`);
@@ -72,7 +88,7 @@ function openFiles(dir: string): { files: SafetensorsFile[]; table: Map<string, 
       if (!f) {
         const p = path.join(dir, rel);
         if (!existsSync(p)) throw new CheckpointError(`${index}: weight_map['${tensor}'] names '${rel}', which does not exist`);
-        f = new SafetensorsFile(p);
+        f = open(p);
         byFile.set(rel, f);
         files.push(f);
       }
@@ -90,17 +106,16 @@ function openFiles(dir: string): { files: SafetensorsFile[]; table: Map<string, 
 /** Opens and validates a T5 checkpoint directory. Throws CheckpointError / T5ConfigError / SafetensorsError with one clear line. */
 export function openCheckpoint(dir: string): Checkpoint {
   const config = readT5Config(dir);
-  const { files, table } = openFiles(dir);
+  const { files, table, where } = openFiles(dir);
   try {
-    return build(dir, config, files, table);
+    return build(dir, config, files, table, where);
   } catch (e) {
     for (const f of files) f.close();
     throw e;
   }
 }
 
-function build(dir: string, config: T5Config, files: SafetensorsFile[], table: Map<string, Located>): Checkpoint {
-  const where = files.length === 1 ? files[0].path : path.join(dir, "model.safetensors.index.json");
+function build(dir: string, config: T5Config, files: TensorFile[], table: Map<string, Located>, where: string): Checkpoint {
   // shared.weight may be saved under an embed_tokens alias only.
   const sharedAlias = SHARED_ALIASES.find((n) => table.has(n));
   const resolve = new Map<string, Located>(table);
@@ -161,7 +176,7 @@ function build(dir: string, config: T5Config, files: SafetensorsFile[], table: M
       try {
         return l.file.readFloat32(l.name);
       } catch (e) {
-        throw e instanceof SafetensorsError ? new CheckpointError(e.message) : e;
+        throw e instanceof SafetensorsError || e instanceof TorchFormatError ? new CheckpointError(e.message) : e;
       }
     },
     readRaw: (name) => {

@@ -4,7 +4,7 @@
 // pass per dev batch (evaluateEnsemble: example replicated K times, one prompt per row, majority
 // vote), and the ensemble's score is stored where @ptune/report's Table 3 reads it.
 import { ensembleCandidates, loadBestCheckpoint, writeEnsembleEvaluation, type Db, type EnsembleMemberQuery, type EnsembleWrite } from "@ptune/db";
-import { T5Engine, T5Tokenizer } from "@ptune/t5";
+import { resolveModelRef, T5Engine, T5Tokenizer } from "@ptune/t5";
 import { getTask } from "@ptune/tasks";
 import { evaluateEnsemble, type EnsembleResult } from "../ensemble.ts";
 import type { EngineLike } from "../engine-like.ts";
@@ -92,7 +92,8 @@ export async function ensembleFromDatabase(db: Db, o: EnsembleFromDbOptions): Pr
   }
 
   const open = o.openEngine ?? ((dir: string) => T5Engine.open(dir, { device: o.device, cacheDir: o.cacheDir, threads: o.threads }));
-  const engine = await open(cfg.model.checkpoint);
+  const modelDir = await resolveModelRef(cfg.model.checkpoint); // a local dir, or hf: through the Hugging Face cache
+  const engine = await open(modelDir);
   let result: EnsembleResult;
   let devExamples: number;
   try {
@@ -102,7 +103,7 @@ export async function ensembleFromDatabase(db: Db, o: EnsembleFromDbOptions): Pr
     const all = await devExamplesOf(cfg, o.synthetic);
     const examples = o.maxDevExamples ? all.slice(0, o.maxDevExamples) : all;
     devExamples = examples.length;
-    const dev = makeDevSet({ examples, tokenizer: T5Tokenizer.fromDir(cfg.model.checkpoint), task: getTask(cfg.task.name), limits: limitsOf(cfg), batchSize: o.batchSize ?? 32 });
+    const dev = makeDevSet({ examples, tokenizer: T5Tokenizer.fromDir(modelDir), task: getTask(cfg.task.name), limits: limitsOf(cfg), batchSize: o.batchSize ?? 32 });
     result = await evaluateEnsemble(engine, prompts, dev);
   } finally {
     await engine.close();

@@ -3,7 +3,7 @@
 // highest cosine similarity. Stored as `trials.result.neighbours` ([slot][k] of { id, token,
 // similarity }), which @ptune/report prints.
 import { mergeTrialResult, type Db } from "@ptune/db";
-import { openCheckpoint, T5Tokenizer } from "@ptune/t5";
+import { openCheckpoint, resolveModelRef, T5Tokenizer } from "@ptune/t5";
 import { nearestNeighbours, type Neighbour } from "../neighbours.ts";
 import { loadTrialPrompt } from "./trial-prompt.ts";
 
@@ -23,7 +23,7 @@ export async function neighboursFromDatabase(db: Db, trialId: string, o: { k?: n
   const k = o.k ?? 5;
   if (!Number.isInteger(k) || k < 1) throw new Error(`k must be a positive integer, got ${o.k}`);
   const { trial, config, prompt } = await loadTrialPrompt(db, trialId);
-  const dir = config.model.checkpoint;
+  const dir = await resolveModelRef(config.model.checkpoint); // a local dir, or hf: through the Hugging Face cache
   // The input embedding table straight from the checkpoint (no ONNX graphs needed).
   const ckpt = openCheckpoint(dir);
   let embeddings: Float32Array;

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Db } from "@ptune/db";
-import { readT5Config } from "@ptune/t5";
+import { readT5Config, resolveModelRef } from "@ptune/t5";
 import { getTask } from "@ptune/tasks";
 import { exportPromptNpy, importPromptNpy } from "../export-npy.ts";
 import { exportPeftAdapter, importPeftAdapter, type PeftPromptConfig } from "../export-peft.ts";
@@ -39,7 +39,7 @@ export async function exportTrialPrompt(db: Db, trialId: string, o: { format: Pr
     exportPromptNpy(file, prompt);
     return { ...base, path: file, files: [file] };
   }
-  const model = readT5Config(config.model.checkpoint);
+  const model = readT5Config(await resolveModelRef(config.model.checkpoint));
   if (model.d_model !== prompt.dModel) throw new Error(`trial '${trialId}': prompt d_model ${prompt.dModel} does not match ${config.model.checkpoint} (d_model ${model.d_model})`);
   let labels: readonly string[] | undefined;
   try {
@@ -69,6 +69,8 @@ export interface ImportedPrompt {
   stats: PromptStats;
   /** the adapter's config (peft only) */
   config?: PeftPromptConfig;
+  /** what the reader had to decide (PEFT's two-submodule prompt, task_type null) */
+  notes: string[];
 }
 
 export function promptStats(data: Float32Array, len: number): PromptStats {
@@ -96,13 +98,23 @@ export function promptStats(data: Float32Array, len: number): PromptStats {
 /** Reads a prompt exported by exportTrialPrompt (or by peft / np.save): a PEFT adapter directory (or a file in it) or a `.npy`. */
 export function importPrompt(p: string): ImportedPrompt {
   if (!existsSync(p)) throw new Error(`${p}: no such file or directory`);
-  const dir = statSync(p).isDirectory() ? p : ["adapter_config.json", "adapter_model.safetensors"].includes(path.basename(p)) ? path.dirname(p) : null;
+  const dir = statSync(p).isDirectory() ? p : ["adapter_config.json", "adapter_model.safetensors", "adapter_model.bin"].includes(path.basename(p)) ? path.dirname(p) : null;
   if (dir) {
     if (!existsSync(path.join(dir, "adapter_config.json"))) throw new Error(`${dir}: not a PEFT adapter directory (no adapter_config.json)`);
-    const { prompt, config } = importPeftAdapter(dir);
-    return { format: "peft", path: dir, len: prompt.len, dModel: config.token_dim, data: prompt.data, stats: promptStats(prompt.data, prompt.len), config };
+    const { prompt, config, notes } = importPeftAdapter(dir);
+    return { format: "peft", path: dir, len: prompt.len, dModel: config.token_dim, data: prompt.data, stats: promptStats(prompt.data, prompt.len), config, notes };
   }
   if (!p.endsWith(".npy")) throw new Error(`${p}: expected a PEFT adapter directory or a .npy file`);
   const { data, len, dModel } = importPromptNpy(p);
-  return { format: "npy", path: p, len, dModel, data, stats: promptStats(data, len) };
+  return { format: "npy", path: p, len, dModel, data, stats: promptStats(data, len), notes: [] };
+}
+
+/** The start of a trial with `init: file:<path>`: the saved prompt, which must be exactly [P, d]. */
+export function promptFromFile(file: string, len: number, dModel: number): Float32Array {
+  const p = importPrompt(file);
+  for (const n of p.notes) process.stderr.write(`init file:${file}: ${n}\n`);
+  if (p.len !== len || p.dModel !== dModel) {
+    throw new Error(`init file:${file}: the prompt is [${p.len}, ${p.dModel}], but the trial needs [${len}, ${dModel}] (prompt_length ${len}, the model's d_model ${dModel}); set prompt_length to ${p.len} for this init`);
+  }
+  return p.data;
 }

@@ -2,6 +2,7 @@
 // `trials.config` JSON by @ptune/queue) and its best prompt (the `best` checkpoint's TrainState).
 // The config is validated here, at the boundary, for just the fields we read.
 import { z } from "zod";
+import { resolveDatasetRef } from "@ptune/t5";
 import { loadSplit, syntheticTask, type Example } from "@ptune/tasks";
 import { deserializeTrainState } from "../train-state.ts";
 import type { LengthLimits } from "../batching.ts";
@@ -53,6 +54,6 @@ export interface SyntheticSize {
  * validation split from its data directory, or the synthetic task (seed 0) when it has none.
  */
 export async function devExamplesOf(c: StoredTrialConfig, synthetic: SyntheticSize = { dev: 100 }): Promise<Example[]> {
-  if (c.task.dataDir) return loadSplit(c.task.name, c.task.dataDir, "validation");
+  if (c.task.dataDir) return loadSplit(c.task.name, await resolveDatasetRef(c.task.dataDir), "validation");
   return syntheticTask({ seed: 0, train: 0, dev: synthetic.dev }).dev;
 }
