@@ -1,10 +1,22 @@
 // The parameter count of each model of a sweep (the x axis of the scale curve). A sweep may
 // state it (`params:`); otherwise it is counted from the checkpoint's config.json when the
-// checkpoint is on this machine (T5's tensor shapes: @ptune/t5 expectedT5Tensors), else 0.
+// checkpoint is on this machine (a hf: reference: in the Hugging Face cache; T5's tensor shapes:
+// @ptune/t5 expectedT5Tensors), else 0.
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { SweepSpec } from "@ptune/sweep";
-import { expectedT5Tensors, readT5Config } from "@ptune/t5";
+import { cachedSnapshot, expectedT5Tensors, hubEnv, isHubRef, parseHubRef, readT5Config } from "@ptune/t5";
+
+/** The local folder of a checkpoint reference: a hf: reference's cached snapshot (never the network), else the path. */
+function localDir(ref: string): string | null {
+  if (!isHubRef(ref)) return ref;
+  try {
+    const r = parseHubRef(ref);
+    return r.kind === "model" ? (cachedSnapshot(hubEnv().cacheDir, r)?.dir ?? null) : null;
+  } catch {
+    return null;
+  }
+}
 
 export function countT5Parameters(checkpointDir: string): number {
   return expectedT5Tensors(readT5Config(checkpointDir)).reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
@@ -15,9 +27,10 @@ export function modelParams(spec: SweepSpec): Map<string, number> {
   const out = new Map<string, number>();
   for (const m of Object.values(spec.models)) {
     let n = m.params ?? 0;
-    if (!m.params && existsSync(path.join(m.checkpoint, "config.json"))) {
+    const dir = m.params ? null : localDir(m.checkpoint);
+    if (dir && existsSync(path.join(dir, "config.json"))) {
       try {
-        n = countT5Parameters(m.checkpoint);
+        n = countT5Parameters(dir);
       } catch {
         n = 0; // an unreadable config is the worker's error to report, not submit's
       }

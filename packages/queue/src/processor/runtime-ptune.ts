@@ -2,10 +2,9 @@
 // tokenizer, weights), @ptune/tasks (data), @ptune/trainer (runTrials). One instance per sandbox
 // thread; BullMQ reuses the thread across jobs, so the caches below live across trials (the engine
 // holds no trial state: model tuning evaluates through a view it closes, T5Engine.withWeights).
-import path from "node:path";
 import { claimAttempt, FencedWriter, getTrial, loadLatestCheckpoint, NotFoundError, openDb, StaleAttemptError, TrialClosedError, type StoredCheckpoint } from "@ptune/db";
 import type { Trial } from "@ptune/sweep";
-import { openCheckpoint, T5Engine, T5Tokenizer } from "@ptune/t5";
+import { isHubRef, openCheckpoint, resolveDatasetRef, resolveModelRef, T5Engine, T5Tokenizer } from "@ptune/t5";
 import { loadSplit, syntheticTask, type Example } from "@ptune/tasks";
 import { deserializeTrainState, runTrials, serializeTrainState, type TrialInput, type TrialResult, type TrialSink, type TrialStore } from "@ptune/trainer";
 import { ensurePresetModel } from "../ensure-models.ts";
@@ -48,15 +47,20 @@ export function createPtuneRuntime(cfg: SandboxConfig): PtuneRuntime {
 
   const tokenizerFor = (dir: string) => {
     let t = tokenizers.get(dir);
-    if (!t) tokenizers.set(dir, (t = T5Tokenizer.fromFile(path.join(dir, "tokenizer.json"))));
+    // fromDir: tokenizer.json, else spiece.model (the paper's lm-adapt checkpoints ship only that)
+    if (!t) tokenizers.set(dir, (t = T5Tokenizer.fromDir(dir)));
     return t;
   };
   const dataFor = (trial: Trial) => {
     const key = `${trial.task.name}\u0000${trial.task.dataDir ?? ""}`;
     let d = datasets.get(key);
     if (!d) {
-      d = trial.task.dataDir
-        ? Promise.all([loadSplit(trial.task.name, trial.task.dataDir, "train"), loadSplit(trial.task.name, trial.task.dataDir, "validation")]).then(([train, dev]) => ({ train, dev }))
+      const ref = trial.task.dataDir;
+      // hf:datasets/… resolves through the Hugging Face cache (downloading once per host)
+      d = ref
+        ? resolveDatasetRef(ref).then((dataDir) =>
+            Promise.all([loadSplit(trial.task.name, dataDir, "train"), loadSplit(trial.task.name, dataDir, "validation")]).then(([train, dev]) => ({ train, dev })),
+          )
         : Promise.resolve(syntheticTask({ seed: 0, ...cfg.synthetic }));
       d.catch(() => datasets.delete(key));
       datasets.set(key, d);
@@ -138,8 +142,11 @@ export function createPtuneRuntime(cfg: SandboxConfig): PtuneRuntime {
         throw new Error(`pack job mixes models: trial ${c.trialId} uses ${c.trial.model.checkpoint}, trial ${members[0].trialId} ${first.model.checkpoint}`);
       }
     }
-    const dir = first.model.checkpoint;
-    await ensurePresetModel(first.model.name, first.model);
+    // hf:<org>/<name>[@rev] resolves to its cache snapshot (downloaded on first use, one download
+    // per host under a lock); a preset names a local folder created on first use.
+    const ref = first.model.checkpoint;
+    if (!isHubRef(ref)) await ensurePresetModel(first.model.name, first.model);
+    const dir = await resolveModelRef(ref);
     const [engine, data] = await Promise.all([engines.get(dir, cfg.device), Promise.all(members.map((c) => dataFor(c.trial)))]);
     const inputs: TrialInput[] = members.map((c, k) => ({
       spec: trialToSpec(c.trial),
