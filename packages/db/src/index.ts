@@ -37,6 +37,5 @@ export {
   type InitRow,
 } from "./views.ts";
 export { runningProgress, type TrialProgress } from "./progress.ts";
-export { measureWriteRate, type WriteRateResult } from "./write-rate.ts";
 // post-training analyses (issue #6): ensemble evaluations (Table 3), trials.result merges (neighbours)
 export { ensembleCandidates, writeEnsembleEvaluation, ensembleEvaluations, mergeTrialResult, resolveTrialId, ENSEMBLE_SPLIT, ENSEMBLE_STEP, type EnsembleMemberQuery, type EnsembleWrite } from "./analysis.ts";
