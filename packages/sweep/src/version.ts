@@ -39,6 +39,20 @@ function training(t: TrainingSettings) {
   };
 }
 
+/**
+ * The base settings, plus `model_tuning`: where model tuning's settings differ from them (its
+ * defaults and overrides), only when some trial is model tuning. Equivalent to the full
+ * settings, and a changed base value is reported once, not once per method.
+ */
+function trainingOf(spec: SweepSpec) {
+  const base = training(spec.training.prompt_tuning);
+  const usesModelTuning = spec.grid.method.includes("model_tuning") || spec.include.some((r) => r.method?.includes("model_tuning"));
+  if (!usesModelTuning) return base;
+  const mt = training(spec.training.model_tuning) as Record<string, unknown>;
+  const differs = Object.fromEntries(Object.entries(mt).filter(([k, v]) => canonicalJson(v) !== canonicalJson((base as Record<string, unknown>)[k])));
+  return { ...base, model_tuning: differs };
+}
+
 export type CanonicalSpec = ReturnType<typeof canonicalSpec>;
 
 export function canonicalSpec(spec: SweepSpec) {
@@ -48,8 +62,7 @@ export function canonicalSpec(spec: SweepSpec) {
     ),
     tasks: Object.fromEntries(Object.values(spec.tasks).map((t) => [t.name, { data_dir: t.dataDir, ...(t.format !== undefined && { format: t.format }) }])),
     grid: rule(spec.grid),
-    // model tuning's settings = the base ones + the `model_tuning:` overrides, filled in
-    training: { ...training(spec.training.prompt_tuning), model_tuning: training(spec.training.model_tuning) },
+    training: trainingOf(spec),
     exclude: spec.exclude.map(rule),
     include: spec.include.map(rule),
     baseline: { prompt_length: spec.baseline.promptLength, init: spec.baseline.init },
@@ -64,7 +77,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
 
 /**
  * What changed from `before` to `after` (two canonical specs, or any JSON), one entry per changed
- * leaf: `training.steps 40 -> 60`, `grid.seed [0,1] -> [0,1,2]`, `models.xl added`. Lists and
+ * leaf: `training.steps 40 -> 60`, `grid.seed [0,1] -> [0,1,2]`, `models.xl (none) -> {...}`. Lists and
  * scalars are compared whole; mappings key by key.
  */
 export function describeSpecChanges(before: unknown, after: unknown, at = ""): string[] {
@@ -72,8 +85,8 @@ export function describeSpecChanges(before: unknown, after: unknown, at = ""): s
     const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
     return keys.flatMap((k) => {
       const p = at ? `${at}.${k}` : k;
-      if (!(k in before)) return [`${p} added`];
-      if (!(k in after)) return [`${p} removed`];
+      if (!(k in before)) return [`${p} (none) -> ${show(after[k])}`];
+      if (!(k in after)) return [`${p} ${show(before[k])} -> (none)`];
       return describeSpecChanges(before[k], after[k], p);
     });
   }

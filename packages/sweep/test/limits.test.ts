@@ -107,6 +107,13 @@ describe("canonical spec", () => {
   it("summarises what changed", () => {
     const a = canonicalSpec(parseSweep(base, FILE));
     const b = canonicalSpec(parseSweep(base.replace("steps: 40", "steps: 60").replace("seed: [0, 1]", "seed: [0, 1, 2]"), FILE));
-    expect(summarizeSpecChanges(a, b)).toBe("grid.seed [0,1] -> [0,1,2]; training.model_tuning.steps 40 -> 60; training.steps 40 -> 60");
+    expect(summarizeSpecChanges(a, b)).toBe("grid.seed [0,1] -> [0,1,2]; training.steps 40 -> 60");
+  });
+  it("reports model tuning's own settings only where they differ from the base ones", () => {
+    const mt = base.replace("seed: [0, 1]", "seed: [0, 1], method: [prompt_tuning, model_tuning]");
+    const a = canonicalSpec(parseSweep(mt, FILE));
+    expect(a.training).toMatchObject({ lr: 0.3, model_tuning: { lr: 0.001 } });
+    const b = canonicalSpec(parseSweep(mt.replace("steps: 40", "steps: 40, model_tuning: { batch_size: 8 }"), FILE));
+    expect(summarizeSpecChanges(a, b)).toBe("training.model_tuning.batch_size (none) -> 8");
   });
 });
