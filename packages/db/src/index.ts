@@ -22,6 +22,8 @@ export {
   type TrialState,
   type SweepRef,
   type SweepSummary,
+  type SweepStatus,
+  sweepStatusOf,
   type ResolvedSweep,
 } from "./sweeps.ts";
 export { claimAttempt, loadLatestCheckpoint, loadBestCheckpoint, attemptsOfTrial, type Claim, type StoredCheckpoint, type AttemptRow } from "./attempts.ts";

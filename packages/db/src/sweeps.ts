@@ -269,10 +269,24 @@ export interface SweepSummary {
   version: number;
   /** the newest version of its name (older versions stay listed and queryable as name@version) */
   latest: boolean;
+  /** The stored state: active | cancelled (what cancelSweep sets). */
   state: string;
+  /**
+   * What a person wants to know (issue 9: a sweep whose trials all ended was shown "active"):
+   * cancelled; finished = no trial queued or running; else active.
+   */
+  status: SweepStatus;
   createdAt: Date;
   trials: number;
   counts: Record<TrialState, number>;
+}
+
+export type SweepStatus = "active" | "finished" | "cancelled";
+
+/** active while a trial is queued or running; finished when every trial ended; cancelled when cancelled. */
+export function sweepStatusOf(state: string, counts: Pick<Record<TrialState, number>, "queued" | "running">): SweepStatus {
+  if (state === "cancelled") return "cancelled";
+  return counts.queued + counts.running > 0 ? "active" : "finished";
 }
 
 const countColumns = TRIAL_STATES.map((s) => `count(t.id) FILTER (WHERE t.state = '${s}')::int AS "${s}"`).join(", ");
@@ -296,6 +310,7 @@ export async function listSweeps(db: Db, opts: { latestOnly?: boolean } = {}): P
     version: r.version,
     latest: r.latest,
     state: r.state,
+    status: sweepStatusOf(r.state, { queued: r.queued, running: r.running }),
     createdAt: r.created_at,
     trials: r.trials,
     counts: Object.fromEntries(TRIAL_STATES.map((s) => [s, r[s]])) as Record<TrialState, number>,
