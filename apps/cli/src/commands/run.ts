@@ -81,7 +81,7 @@ export const command: Command = {
           ["model", "params", "task", "method", "P", "init", "seed", "state", "metric", "best dev", "step"],
           rows.map((r) => [r.model, r.params, r.task, r.method, r.prompt_length, r.init, r.seed, r.state, r.metric, r.best_score == null ? null : Number(r.best_score).toFixed(2), r.best_step]),
         ));
-        io.out(`\n${rows.length} trials in ${duration((Date.now() - t0) / 1000)}. Query them with SQL (views trial_best, scale_curve, ...) or: ptune report ${submitted.sweepName}`);
+        io.out(`\n${rows.length} trials in ${duration((Date.now() - t0) / 1000)}. Query them with SQL (views trial_best, config_scores) or: ptune report ${submitted.sweepName}`);
       }
       const failed = rows.filter((r) => r.state === "failed").length;
       return failed ? 1 : 0;
