@@ -104,6 +104,11 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.
  *
  * Set-based (issue #5: 10,000 trials took 10-36 s through Prisma's createMany): one transaction
  * of a few statements whatever the sweep's size, issued one after another on one connection.
+ * Submissions are serialised by one transaction-scoped advisory lock (SUBMIT_LOCK, taken after
+ * the sweep's own name lock, so the order is always name then submit: no deadlock): the `known` query then sees every trial a concurrent submission added, so the
+ * fresh trials are COPYed straight into `trials` (no staging table, no ON CONFLICT pass), and a
+ * new sweep version's memberships straight into `sweep_trials` (issue 10: 300,000 trials took
+ * 298 s to submit; bench/upsert-sweep.ts measures this function).
  */
 export async function upsertSweep(
   db: Db,
@@ -113,24 +118,27 @@ export async function upsertSweep(
   // A repeated id keeps its first position and its last definition (as a Map does).
   const byId = new Map(trials.map((t) => [t.id, t]));
   const trialIds = [...byId.keys()];
-  // Id order: two overlapping submissions then take their row locks in the same order (no deadlock).
+  // Id order: the rows are written (and their index entries appended) in key order.
   const sorted = [...trialIds].sort();
   return transaction(db, async (c) => {
     const sweep = await upsertSweepRow(c, name, yaml, spec, newVersion ?? false);
     const head = { sweepId: sweep.id, version: sweep.version, sweepCreated: sweep.created };
     if (!sorted.length) return { ...head, created: 0, existing: 0, trialIds };
+    await c.query("SELECT pg_advisory_xact_lock(hashtextextended('ptune.submit', 0))"); // SUBMIT_LOCK
     // Ship configs only for trials the database lacks: a re-submission sends ids, not 6 MB of JSON.
     const known = await c.query<{ id: string }>("SELECT id FROM trials WHERE id = ANY($1::text[])", [sorted]);
     const knownIds = new Set(known.rows.map((r) => r.id));
     const fresh = knownIds.size ? sorted.filter((id) => !knownIds.has(id)) : sorted;
     const created = fresh.length ? await insertTrials(c, fresh.map((id) => byId.get(id)!)) : 0;
-    await c.query(
-      `INSERT INTO sweep_trials (sweep_id, trial_id)
-       SELECT $1, u.id FROM unnest($2::text[]) AS u(id)
-       WHERE NOT EXISTS (SELECT 1 FROM sweep_trials st WHERE st.sweep_id = $1 AND st.trial_id = u.id)
-       ON CONFLICT DO NOTHING`,
-      [sweep.id, sorted],
-    );
+    if (sweep.created) {
+      // a new sweep row has no memberships yet: nothing to skip
+      await copyRows(c, "sweep_trials", ["sweep_id", "trial_id"], sorted.map((id) => [sweep.id, id]));
+    } else {
+      await c.query(
+        `INSERT INTO sweep_trials (sweep_id, trial_id) SELECT $1, u.id FROM unnest($2::text[]) AS u(id) ON CONFLICT DO NOTHING`,
+        [sweep.id, sorted],
+      );
+    }
     return { ...head, created, existing: sorted.length - created, trialIds };
   });
 }
@@ -171,24 +179,17 @@ async function upsertSweepRow(
 const TRIAL_INPUT_COLUMNS = ["id", "config", "model", "size", "task", "method", "prompt_length", "init", "seed", "params", "metric"] as const;
 
 /**
- * Inserts trials the database lacks; returns how many were new. COPY (copy-rows.ts) into a
- * temporary table, then one INSERT ... SELECT ... ON CONFLICT DO NOTHING: COPY cannot skip
- * conflicts itself, and a trial submitted concurrently by an overlapping sweep must be skipped,
- * not fail the submission. The rows were copied in id order, which a scan of the fresh table
- * returns (no ORDER BY: sorting 6 MB of rows would spill past work_mem).
+ * Inserts trials the database lacks (in id order); returns how many. COPY (copy-rows.ts) straight
+ * into `trials`: under SUBMIT_LOCK no other submission can have added one of them since `known`
+ * was read (COPY cannot skip conflicts, so this relies on the lock).
  */
 async function insertTrials(c: pg.PoolClient, trials: TrialInputParsed[]): Promise<number> {
-  await c.query("CREATE TEMP TABLE ptune_trials_in (LIKE trials INCLUDING DEFAULTS) ON COMMIT DROP");
-  await copyRows(
+  return copyRows(
     c,
-    "ptune_trials_in",
+    "trials",
     TRIAL_INPUT_COLUMNS,
     trials.map((t) => [t.id, t.config, t.model, t.size ?? t.model, t.task, t.method, t.promptLength ?? null, t.init ?? null, t.seed, t.params, t.metric ?? null]),
   );
-  const cols = TRIAL_INPUT_COLUMNS.join(", ");
-  const res = await c.query(`INSERT INTO trials (${cols}) SELECT ${cols} FROM ptune_trials_in ON CONFLICT (id) DO NOTHING`);
-  await c.query("DROP TABLE ptune_trials_in");
-  return res.rowCount ?? 0;
 }
 
 export interface ResolvedSweep {
