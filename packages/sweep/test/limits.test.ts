@@ -20,7 +20,7 @@ const models = `models:
 `;
 
 describe("every problem at once", () => {
-  it("lists all six mistakes of one file, each with file:line:col, one per line", () => {
+  it("lists every mistake of one file, each with file:line:col, one per line", () => {
     const err = errorOf(`name: six
 models:
   small: { checkpoint: /m/s, gpu_memory_gb: -1 }
