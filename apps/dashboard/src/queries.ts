@@ -2,6 +2,9 @@
 // docs/architecture.md that @ptune/db's readers (listSweeps, trialsOfSweep, listWorkers) leave out:
 // per-trial progress, training curves (step_metrics) and the figures' cache key.
 import { trialsOfSweep, type Db, type TrialRow } from "@ptune/db";
+import { sanitizeQueueName, type Backend } from "@ptune/queue";
+import { parseSweep, queueNameFor } from "@ptune/sweep";
+import type { QueueCounts } from "./views/fragments.ts";
 
 /** A trial of the grid: @ptune/db's TrialRow plus its progress. */
 export interface TrialCell extends TrialRow {
@@ -87,4 +90,36 @@ export async function figuresVersion(db: Db, sweepId: string): Promise<string> {
   );
   const r = rows[0]!;
   return `${r.n}-${Number(r.s).toFixed(4)}-${iso(r.u) ?? "0"}`;
+}
+
+/** The sweep's `pack:` (trials per queue job) from its stored YAML; 1 when absent or unreadable. */
+export async function sweepPack(db: Db, sweepId: number): Promise<number> {
+  const { rows } = await db.pool.query("SELECT name, yaml FROM sweeps WHERE id = $1", [sweepId]);
+  try {
+    return parseSweep(String(rows[0]?.yaml ?? ""), `${rows[0]?.name ?? "sweep"}.yaml`, { baseDir: "/" }).pack;
+  } catch {
+    return 1; // a YAML stored by an older version that no longer parses: show no pack note
+  }
+}
+
+/** Most pending jobs looked at per queue to count pack jobs (BullMQ returns them in pages). */
+const MAX_JOBS_SCANNED = 2000;
+
+/**
+ * BullMQ job counts of every queue the trials route to (what Bull Board shows), plus how many
+ * of the pending jobs are pack jobs (job data with `trialIds`) and how many trials they hold.
+ */
+export async function queueCounts(db: Db, backend: Backend): Promise<QueueCounts[]> {
+  const { rows } = await db.pool.query("SELECT DISTINCT size FROM trials ORDER BY size");
+  const names = [...new Set(rows.map((r) => sanitizeQueueName(queueNameFor(String(r.size)))))];
+  return Promise.all(
+    names.map(async (queue) => {
+      const q = backend.queue(queue);
+      const counts = (await q.getJobCounts()) as Record<string, number>;
+      const pending = await q.getJobs(["waiting", "prioritized", "active", "delayed"], 0, MAX_JOBS_SCANNED - 1);
+      const packs = pending.filter((j) => Array.isArray((j?.data as { trialIds?: unknown })?.trialIds));
+      const packedTrials = packs.reduce((n, j) => n + ((j!.data as { trialIds: string[] }).trialIds.length), 0);
+      return { queue, counts, packJobs: packs.length, packedTrials };
+    }),
+  );
 }

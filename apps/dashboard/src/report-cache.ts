@@ -21,7 +21,8 @@ export class ReportCache {
     const version = await figuresVersion(this.db, key);
     let e = this.entries.get(key);
     if (!e || e.version !== version) {
-      const promise = reportFromDatabase({ db: this.db, sweep: sweep.name });
+      // by id: a name means its latest version, and this entry is one version
+      const promise = reportFromDatabase({ db: this.db, sweep: key });
       e = { version, promise };
       this.entries.set(key, e);
       promise.catch(() => this.entries.get(key) === e && this.entries.delete(key));

@@ -6,16 +6,16 @@ import type { AddressInfo } from "node:net";
 import { Hono, type Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import { serve } from "@hono/node-server";
-import { listSweeps, listWorkers, NotFoundError, resolveSweep, type Db } from "@ptune/db";
+import { listSweeps, listWorkers, NotFoundError, resolveSweep, sweepStatusOf, type Db } from "@ptune/db";
 import type { Backend } from "@ptune/queue";
 import { queueNameFor } from "@ptune/sweep";
 import { missingLines, type TrialBestRow } from "@ptune/report";
 import { cancelSweepAction, retryFailedAction } from "./actions.ts";
 import { mountBullBoard } from "./bull-board.ts";
-import { curvesOf, trialCells, type TrialCell } from "./queries.ts";
+import { curvesOf, queueCounts, sweepPack, trialCells, type TrialCell } from "./queries.ts";
 import { ReportCache } from "./report-cache.ts";
 import { esc, page } from "./views/html.ts";
-import { curvesPanel, figuresPanel, sweepsTable, trialGrid, workersTable } from "./views/fragments.ts";
+import { curvesPanel, figuresPanel, queuesTable, sweepRef, sweepsTable, trialGrid, workersTable } from "./views/fragments.ts";
 
 export interface ServerOptions {
   db: Db;
@@ -61,19 +61,22 @@ export function createServer(opts: ServerOptions): DashboardServer {
   });
 
   const indexParts = async () => {
-    const [sweeps, workers] = await Promise.all([listSweeps(db), listWorkers(db)]);
-    return { sweeps: sweepsTable(sweeps), workers: workersTable(workers) };
+    const [sweeps, workers, queues] = await Promise.all([listSweeps(db, { latestOnly: true }), listWorkers(db), backend ? queueCounts(db, backend) : null]);
+    return { sweeps: sweepsTable(sweeps), workers: workersTable(workers), ...(queues && { queues: queuesTable(queues) }) };
   };
 
   const sweepParts = async (ref: string) => {
     const sweep = await resolveSweep(db, ref);
-    const [trials, workers] = await Promise.all([trialCells(db, sweep.name), listWorkers(db)]);
+    const [trials, workers, pack] = await Promise.all([trialCells(db, String(sweep.id)), listWorkers(db), sweepPack(db, sweep.id)]);
     const [curves, cached] = await Promise.all([curvesOf(db, trials), cache.get(sweep)]);
-    const base = `/sweeps/${enc(sweep.name)}/files`;
+    const base = `/sweeps/${enc(sweepRef(sweep))}/files`;
     const figures = cached.report.figures.map((f) => ({ id: f.id, title: f.title, svg: `${base}/${f.files.svg}?v=${enc(cached.version)}` }));
     const counts = new Map<string, number>();
     for (const t of trials) counts.set(t.state, (counts.get(t.state) ?? 0) + 1);
-    const summary = `sweep state <strong>${esc(sweep.state)}</strong> · ${trials.length} trials · ${[...counts].map(([s, n]) => `<span class="chip s-${esc(s)}">${n} ${esc(s)}</span>`).join(" ")}`;
+    const status = sweepStatusOf(sweep.state, { queued: counts.get("queued") ?? 0, running: counts.get("running") ?? 0 });
+    const version = sweep.version > 1 || !sweep.latest ? ` · version ${sweep.version}${sweep.latest ? " (latest)" : ` (older; latest: <a href="/sweeps/${enc(sweep.name)}">${esc(sweep.name)}</a>)`}` : "";
+    const packNote = pack > 1 ? ` · <span class="pack-note">pack ${pack}: up to ${pack} prompt-tuning trials share one queue job, so <a href="/queues">Bull Board</a> counts fewer jobs than trials</span>` : "";
+    const summary = `sweep <strong class="status-${esc(status)}">${esc(status)}</strong>${version} · ${trials.length} trials · ${[...counts].map(([s, n]) => `<span class="chip s-${esc(s)}">${n} ${esc(s)}</span>`).join(" ")}${packNote}`;
     return {
       sweep,
       parts: {
@@ -107,22 +110,24 @@ export function createServer(opts: ServerOptions): DashboardServer {
 
   app.get("/", async (c) => {
     const parts = await indexParts();
-    const body = `<h1>Sweeps</h1><div id="sweeps">${parts.sweeps}</div><h2>Workers</h2><div id="workers">${parts.workers}</div>`;
+    const queues = parts.queues !== undefined ? `<h2>Queues</h2><div id="queues">${parts.queues}</div>` : "";
+    const body = `<h1>Sweeps</h1><div id="sweeps">${parts.sweeps}</div><h2>Workers</h2><div id="workers">${parts.workers}</div>${queues}`;
     return c.html(page({ title: "sweeps", body, events: "/events" }));
   });
   app.get("/events", (c) => events(c, indexParts));
 
   app.get("/sweeps/:ref", async (c) => {
     const { sweep, parts } = await sweepParts(c.req.param("ref"));
+    const ref = enc(sweepRef(sweep));
     const actions = opts.token
-      ? `<p><button onclick="ptuneAction('/api/sweeps/${enc(sweep.name)}/cancel','cancel')">cancel sweep</button> <button onclick="ptuneAction('/api/sweeps/${enc(sweep.name)}/retry-failed','retry failed trials')">retry failed</button></p>`
+      ? `<p><button onclick="ptuneAction('/api/sweeps/${ref}/cancel','cancel')">cancel sweep</button> <button onclick="ptuneAction('/api/sweeps/${ref}/retry-failed','retry failed trials')">retry failed</button></p>`
       : "";
-    const body = `<h1>Sweep ${esc(sweep.name)}</h1><p id="summary">${parts.summary}</p>${actions}
+    const body = `<h1>Sweep ${esc(sweep.name)}${sweep.version > 1 ? ` <span class="muted">v${sweep.version}</span>` : ""}</h1><p id="summary">${parts.summary}</p>${actions}
 <h2>Trials</h2><div id="grid">${parts.grid}</div>
 <h2>Training curves</h2><div id="curves">${parts.curves}</div>
 <h2>Workers</h2><div id="workers">${parts.workers}</div>
 <h2>Figures</h2><div id="figures">${parts.figures}</div>`;
-    return c.html(page({ title: sweep.name, body, events: `/sweeps/${enc(sweep.name)}/events` }));
+    return c.html(page({ title: sweep.name, body, events: `/sweeps/${ref}/events` }));
   });
   app.get("/sweeps/:ref/events", (c) => events(c, async () => (await sweepParts(c.req.param("ref"))).parts));
 
@@ -141,9 +146,10 @@ export function createServer(opts: ServerOptions): DashboardServer {
   app.get("/api/sweeps", async (c) => c.json(await listSweeps(db)));
   app.get("/api/sweeps/:ref", async (c) => {
     const sweep = await resolveSweep(db, c.req.param("ref"));
-    return c.json({ sweep, trials: await trialCells(db, sweep.name) });
+    return c.json({ sweep, trials: await trialCells(db, String(sweep.id)) });
   });
   app.get("/api/workers", async (c) => c.json(await listWorkers(db)));
+  if (backend) app.get("/api/queues", async (c) => c.json(await queueCounts(db, backend)));
 
   // Write actions: token required; without one configured the dashboard stays read-only.
   app.use("/api/*", async (c, next) => {

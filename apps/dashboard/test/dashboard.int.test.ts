@@ -12,7 +12,7 @@ import { createBackend, type Backend } from "@ptune/queue";
 import { queueNameFor } from "@ptune/sweep";
 import { testRedisUrl } from "../../../tooling/test-env.ts";
 import { createServer } from "../src/index.ts";
-import { seedDashboardDb, type Seeded } from "./seed.ts";
+import { FINISHED_SWEEP, seedDashboardDb, type Seeded } from "./seed.ts";
 
 const CHROMIUM = process.env.PTUNE_CHROMIUM ?? "/usr/bin/chromium";
 const artifacts = process.env.PTUNE_ARTIFACTS_DIR ?? path.join(os.tmpdir(), "ptune-artifacts");
@@ -66,8 +66,15 @@ describe("dashboard in a browser", () => {
     await pageObj.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>("#figures img")].every((i) => i.complete && i.naturalWidth > 0));
     await expect(pageObj.locator("#figures img").count()).resolves.toBeGreaterThanOrEqual(2);
     await expect(pageObj.locator("#figures .missing").textContent()).resolves.toContain("model base: 0/8 trials finished");
-    // Workers with their heartbeat and device.
+    // Workers with their heartbeat and device; the one silent for an hour has aged out.
     await expect(pageObj.locator('#workers tr[data-worker="worker-a"]').textContent()).resolves.toContain("NVIDIA H100");
+    await expect(pageObj.locator('#workers tr[data-worker="worker-dead"]').count()).resolves.toBe(0);
+    await expect(pageObj.locator("#workers .aged-out").textContent()).resolves.toContain("1 worker(s) stopped or silent for over 15 min are not listed");
+    await expect(pageObj.locator("#summary").textContent()).resolves.toMatch(/^sweep active · 16 trials/);
+    // The dev axis of a training curve reads in round numbers.
+    const ticks = await pageObj.locator('#curves .curve[data-trial="base-boolq-20-0"] text.tick.dev').allTextContents();
+    expect(ticks.length).toBeGreaterThanOrEqual(2);
+    for (const t of ticks) expect(Number(t) % 1).toBe(0);
     // Server-sent events arrive.
     await pageObj.waitForFunction(() => document.getElementById("live")!.textContent!.startsWith("live"));
     const shot = path.join(artifacts, "dashboard-sweep.png");
@@ -93,6 +100,12 @@ describe("dashboard in a browser", () => {
     const pageObj = await browser.newPage();
     await pageObj.goto(server.url);
     await expect(pageObj.locator(`#sweeps tr[data-sweep="${seeded.sweep}"]`).textContent()).resolves.toContain("9/16");
+    // status from the trials: queued/running trials = active; all ended = finished
+    await expect(pageObj.locator(`#sweeps tr[data-sweep="${seeded.sweep}"] td.status-active`).textContent()).resolves.toBe("active");
+    await expect(pageObj.locator(`#sweeps tr[data-sweep="${FINISHED_SWEEP}"] td.status-finished`).textContent()).resolves.toBe("finished");
+    // Bull Board's job counts, with pack jobs explained beside them
+    await expect(pageObj.locator("#queues .pack-note").textContent()).resolves.toContain("A pack job (sweep pack: K) trains up to K compatible prompt-tuning trials together");
+    await expect(pageObj.locator(`#queues tr[data-queue="${queueNameFor("small")}"]`).count()).resolves.toBe(1);
     const res = await pageObj.goto(`${server.url}/queues`);
     expect(res!.status()).toBe(200);
     await pageObj.waitForSelector(`text=${queueNameFor("small")}`, { timeout: 15_000 });

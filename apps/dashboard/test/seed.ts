@@ -4,6 +4,9 @@
 import { claimAttempt, dropDatabase, ensureDatabase, FencedWriter, heartbeatWorker, migrate, openDb, upsertSweep, type Db } from "@ptune/db";
 import { testDatabaseUrl } from "../../../tooling/test-env.ts";
 
+/** A sweep whose trials all ended (seeded beside the main one). */
+export const FINISHED_SWEEP = "e2e-finished";
+
 export const MODELS = [
   { name: "small", params: 76961152 },
   { name: "base", params: 247577856 },
@@ -62,6 +65,11 @@ export async function seedDashboardDb(tag: string, seed = 1): Promise<Seeded> {
     else if (!running) await w.finish({ state: "completed" });
   }
   await heartbeatWorker(db, { id: "worker-a", host: "gpu-host-1", devices: [{ kind: "cuda", name: "NVIDIA H100" }], sizes: ["small", "base"], state: "busy", trialId: trials.find((t) => t.model === "base")!.id });
+  // a worker that died an hour ago: it has aged out of the dashboard's list
+  await heartbeatWorker(db, { id: "worker-dead", host: "gpu-host-2", devices: [], sizes: ["small"], state: "busy", trialId: null });
+  await db.pool.query("UPDATE workers SET heartbeat_at = now() - interval '1 hour' WHERE id = 'worker-dead'");
+  // a second sweep over the small model's trials only, all of which ended: finished, not active
+  await upsertSweep(db, { name: FINISHED_SWEEP, yaml: `name: ${FINISHED_SWEEP}\n`, trials: trials.filter((t) => t.model === "small") });
   return {
     db,
     url,

@@ -3,7 +3,8 @@
 // Uses a throwaway database on DATABASE_URL's server (default: the test server), dropped after.
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
-import { dropDatabase, ensureDatabase, measureWriteRate, migrate, openDb } from "../src/index.ts";
+import { dropDatabase, ensureDatabase, migrate, openDb } from "../src/index.ts";
+import { measureWriteRate } from "../src/bench.ts";
 
 const { values } = parseArgs({ options: { rows: { type: "string", default: "20000" }, json: { type: "boolean" } } });
 const base = new URL(process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/test");

@@ -6,6 +6,7 @@ export { startEmbeddedPostgres, type EmbeddedPostgresHandle } from "./embedded.t
 export { StaleAttemptError, TrialClosedError, NotFoundError } from "./errors.ts";
 export {
   upsertSweep,
+  SweepChangedError,
   resolveSweep,
   cancelSweep,
   retryFailed,
@@ -21,22 +22,14 @@ export {
   type TrialState,
   type SweepRef,
   type SweepSummary,
+  type SweepStatus,
+  sweepStatusOf,
+  type ResolvedSweep,
 } from "./sweeps.ts";
 export { claimAttempt, loadLatestCheckpoint, loadBestCheckpoint, attemptsOfTrial, type Claim, type StoredCheckpoint, type AttemptRow } from "./attempts.ts";
 export { FencedWriter, primaryScore, type StepRow, type EvaluationInput, type FinishInput } from "./fenced-writer.ts";
 export { heartbeatWorker, listWorkers, type WorkerHeartbeat, type WorkerRow } from "./workers.ts";
-export {
-  trialBest,
-  scaleCurve,
-  promptLengthAblation,
-  initAblation,
-  type TrialBestRow,
-  type CurveRow,
-  type ScaleCurveRow,
-  type PromptLengthRow,
-  type InitRow,
-} from "./views.ts";
+export { trialBest, configScores, type TrialBestRow, type ConfigScoreRow, type ViewOptions } from "./views.ts";
 export { runningProgress, type TrialProgress } from "./progress.ts";
-export { measureWriteRate, type WriteRateResult } from "./write-rate.ts";
 // post-training analyses (issue #6): ensemble evaluations (Table 3), trials.result merges (neighbours)
 export { ensembleCandidates, writeEnsembleEvaluation, ensembleEvaluations, mergeTrialResult, resolveTrialId, ENSEMBLE_SPLIT, ENSEMBLE_STEP, type EnsembleMemberQuery, type EnsembleWrite } from "./analysis.ts";

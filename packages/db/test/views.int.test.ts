@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { initAblation, promptLengthAblation, scaleCurve, trialBest, upsertSweep, type Db, type TrialInput } from "../src/index.ts";
+import { configScores, trialBest, upsertSweep, type Db, type TrialInput } from "../src/index.ts";
 import { trial, useFreshDb } from "./helpers.ts";
 
 let db: Db;
@@ -66,13 +66,13 @@ describe("views", () => {
     expect((await trialBest(db, { sweep: "abl" })).every((r) => r.sweep_name === "abl")).toBe(true);
   });
 
-  it("scale_curve: mean/stddev/n over seeds of completed trials, plus the SuperGLUE average", async () => {
-    const rows = await scaleCurve(db, { sweep: "sg" });
+  it("config_scores: mean/stddev/n over seeds of completed trials, plus the SuperGLUE average", async () => {
+    const rows = await configScores(db, { sweep: "sg" });
     for (const m of MODELS) {
       for (const task of ["rte", "cb", "boolq", "sst2"]) {
         const xs = done(sgTrials.filter((t) => t.model === m.model && t.task === task)).map((t) => scoreOf(t.id));
         const row = rows.find((r) => r.model === m.model && r.task === task)!;
-        expect(row).toMatchObject({ sweep_name: "sg", method: "prompt", params: m.params });
+        expect(row).toMatchObject({ sweep_name: "sg", sweep_version: 1, latest: true, method: "prompt", params: m.params, prompt_length: 100, init: "class" });
         expectStats(row, stats(xs));
       }
       // SuperGLUE score per seed = mean over the sweep's SuperGLUE tasks (sst2 is GLUE).
@@ -86,20 +86,36 @@ describe("views", () => {
     expect(rows.find((r) => r.model === "t5-base" && r.task === "superglue")!.n).toBe(2);
   });
 
-  it("prompt_length_ablation and init_ablation split the curve by their axis", async () => {
-    const pl = await promptLengthAblation(db, { sweep: "abl" });
-    expect(pl.map((r) => r.prompt_length)).toEqual([1, 20, 100, 1, 20, 100]); // rte rows, then the superglue rows
-    for (const p of [1, 20, 100]) {
-      const xs = ablTrials.filter((t) => t.promptLength === p).map((t) => scoreOf(t.id));
-      expectStats(pl.find((r) => r.task === "rte" && r.prompt_length === p)!, stats(xs));
-      // abl's only SuperGLUE task is rte, so its SuperGLUE average equals the rte per-seed scores.
-      expectStats(pl.find((r) => r.task === "superglue" && r.prompt_length === p)!, stats([0, 1].map((seed) => stats(ablTrials.filter((t) => t.promptLength === p && t.seed === seed).map((t) => scoreOf(t.id))).mean)));
+  it("config_scores never pools: one row per (prompt length, init), each over exactly its seeds", async () => {
+    const rows = (await configScores(db, { sweep: "abl" })).filter((r) => r.task === "rte");
+    expect(rows.map((r) => `${r.prompt_length}/${r.init}`)).toEqual(["1/class", "1/random", "20/class", "20/random", "100/class", "100/random"]);
+    for (const r of rows) {
+      const mine = ablTrials.filter((t) => t.promptLength === r.prompt_length && t.init === r.init);
+      expect(mine).toHaveLength(2);
+      expectStats(r, stats(mine.map((t) => scoreOf(t.id))));
     }
-    const inits = await initAblation(db, { sweep: "abl" });
-    for (const init of ["class", "random"]) {
-      const xs = ablTrials.filter((t) => t.init === init).map((t) => scoreOf(t.id));
-      expectStats(inits.find((r) => r.task === "rte" && r.init === init)!, stats(xs));
-    }
-    expect(inits.filter((r) => r.task === "rte")).toHaveLength(2);
+    // the same rows computed by SQL over exactly each configuration's trials
+    const { rows: sql } = await db.pool.query(
+      `SELECT t.prompt_length, t.init, avg(t.best_score) AS mean, count(*)::int AS n FROM sweeps s
+       JOIN sweep_trials st ON st.sweep_id = s.id JOIN trials t ON t.id = st.trial_id
+       WHERE s.name = 'abl' AND t.state = 'completed' GROUP BY 1, 2`,
+    );
+    expect(sql).toHaveLength(rows.length);
+    for (const q of sql) expect(rows.find((r) => r.prompt_length === q.prompt_length && r.init === q.init)!.mean).toBeCloseTo(q.mean, 9);
+  });
+
+  it("a new sweep version gets its own rows; latestOnly and name@version pick them", async () => {
+    const v2 = ablTrials.filter((t) => t.promptLength === 100);
+    await upsertSweep(db, { name: "ver", yaml: "", trials: v2.filter((t) => t.seed === 0), spec: { grid: { seed: [0] } } });
+    const up = await upsertSweep(db, { name: "ver", yaml: "", trials: v2, spec: { grid: { seed: [0, 1] } }, newVersion: true });
+    expect(up.version).toBe(2);
+    const latest = await configScores(db, { sweep: "ver" });
+    expect(new Set(latest.map((r) => r.sweep_version))).toEqual(new Set([2]));
+    expect(latest.find((r) => r.task === "rte" && r.init === "class")!.n).toBe(2);
+    const old = await configScores(db, { sweep: "ver@1" });
+    expect(old.every((r) => r.sweep_version === 1 && !r.latest)).toBe(true);
+    expect(old.find((r) => r.task === "rte" && r.init === "class")!.n).toBe(1);
+    const all = await trialBest(db, { latestOnly: true });
+    expect(all.filter((r) => r.sweep_name === "ver").every((r) => r.sweep_version === 2)).toBe(true);
   });
 });

@@ -5,7 +5,8 @@
 //  3. @ptune/db's step-metric write rate (measureWriteRate: FencedWriter.steps per batch size
 //     and number of writers).
 // Everything runs in throwaway namespaces (a database, a Redis key prefix / PG schema) dropped after.
-import { dropDatabase, ensureDatabase, measureWriteRate, migrate, openDb, type WriteRateResult } from "@ptune/db";
+import { dropDatabase, ensureDatabase, migrate, openDb } from "@ptune/db";
+import { measureWriteRate, type WriteRateResult } from "@ptune/db/bench";
 import { parseSweep } from "@ptune/sweep";
 import { randomBytes } from "node:crypto";
 import { pathToFileURL } from "node:url";

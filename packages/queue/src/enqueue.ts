@@ -2,7 +2,7 @@
 // every trial that still has work to do gets a job (idempotent: job id = trial hash), routed to
 // its model size's queue.
 import { trialStates, upsertSweep, type Db } from "@ptune/db";
-import { expandSweep, queueNameFor, readSweepFile, type SweepSpec, type Trial } from "@ptune/sweep";
+import { canonicalSpec, expandSweep, queueNameFor, readSweepFile, type SweepSpec, type Trial } from "@ptune/sweep";
 import type { Backend } from "./backend.ts";
 import { connect } from "./connect.ts";
 import { addTrialJobs } from "./enqueue-jobs.ts";
@@ -15,6 +15,8 @@ import { trialJobData, trialRow } from "./trial-job.ts";
 export interface SubmitSummary {
   sweepId: number;
   sweepName: string;
+  /** the sweep version the trials were recorded under (issue 9: a changed spec needs a new one) */
+  version: number;
   trials: { total: number; new: number; existing: number };
   /** adds issued per queue (a trial that already has a job is a no-op add) */
   queued: Record<string, number>;
@@ -28,12 +30,13 @@ export interface SubmitSummary {
 /** Trial states that still need a job. */
 const NEEDS_JOB = new Set(["queued", "running"]);
 
-export async function enqueueSweep(args: { db: Db; backend: Backend; spec: SweepSpec; yamlText: string; policy?: RoutingPolicy; trials?: Trial[] }): Promise<SubmitSummary> {
+export async function enqueueSweep(args: { db: Db; backend: Backend; spec: SweepSpec; yamlText: string; policy?: RoutingPolicy; trials?: Trial[]; newVersion?: boolean }): Promise<SubmitSummary> {
   const t0 = performance.now();
   const trials = args.trials ?? expandSweep(args.spec);
   const params = modelParams(args.spec);
   const t1 = performance.now();
-  const up = await upsertSweep(args.db, { name: args.spec.name, yaml: args.yamlText, trials: trials.map((t) => trialRow(t, params.get(t.model.name))) });
+  // the canonical spec: a changed sweep under the same name is refused unless newVersion (issue 9)
+  const up = await upsertSweep(args.db, { name: args.spec.name, yaml: args.yamlText, trials: trials.map((t) => trialRow(t, params.get(t.model.name))), spec: canonicalSpec(args.spec), newVersion: args.newVersion });
   // A first submission of only new trials needs no state lookup: they are all `queued`.
   const skipped: Record<string, number> = {};
   let todo = trials;
@@ -54,6 +57,7 @@ export async function enqueueSweep(args: { db: Db; backend: Backend; spec: Sweep
   return {
     sweepId: up.sweepId,
     sweepName: args.spec.name,
+    version: up.version,
     trials: { total: trials.length, new: up.created, existing: up.existing },
     queued,
     packs: jobs.filter((j) => j.trialIds).length,
@@ -63,11 +67,11 @@ export async function enqueueSweep(args: { db: Db; backend: Backend; spec: Sweep
 }
 
 /** `ptune submit`: reads and validates the YAML, records it, enqueues its trials. */
-export async function submitSweepFile(file: string, opts: { local?: boolean; env?: QueueEnv } = {}): Promise<SubmitSummary> {
+export async function submitSweepFile(file: string, opts: { local?: boolean; env?: QueueEnv; newVersion?: boolean } = {}): Promise<SubmitSummary> {
   const { spec, text: yamlText } = readSweepFile(file);
   const c = await connect({ local: opts.local, migrate: true, env: opts.env });
   try {
-    return await enqueueSweep({ db: c.db, backend: c.backend, spec, yamlText });
+    return await enqueueSweep({ db: c.db, backend: c.backend, spec, yamlText, newVersion: opts.newVersion });
   } finally {
     await c.close();
   }

@@ -1,6 +1,6 @@
 // @ptune/report: figures and tables from the database views (docs/architecture.md, "SQL views").
 export { renderReport, writeReport, type ReportInput, type ReportFile, type RenderedReport, type FigureSummary, type RenderOptions } from "./render-report.ts";
-export { buildFigures, seriesOf, type CurveFigure, type SeriesPoint } from "./figures.ts";
+export { buildFigures, seriesOf, formatParams, metricBounds, baselineOf, type CurveFigure, type SeriesPoint } from "./figures.ts";
 export { curveSpec } from "./spec.ts";
 export { specToSvg, svgToPng, findFontFiles } from "./render-figure.ts";
 export { toCsv, parseCsv } from "./csv.ts";

@@ -2,17 +2,17 @@
 // and table can be checked from its input. `writeReport` puts the files in a directory.
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { buildFigures, plottable, seriesOf, slug, type CurveFigure } from "./figures.ts";
+import { baselineOf, buildFigures, plottable, seriesOf, slug, type CurveFigure } from "./figures.ts";
 import { curveSpec } from "./spec.ts";
 import { specToSvg, svgToPng } from "./render-figure.ts";
 import { toCsv } from "./csv.ts";
-import type { EnsembleRow, NeighbourRow, TrialBestRow, ViewRows } from "./rows.ts";
+import type { EnsembleRow, NeighbourRow, ViewRows } from "./rows.ts";
 import type { Reference } from "./reference.ts";
-import { isSuperglueTask, trialInTask } from "./tasks.ts";
+import { trialInTask } from "./tasks.ts";
 import { ensembleLines, ensembleTable, figureTable, FINISHED_STATE, missingLines, neighbourTables, progressByModel } from "./tables.ts";
 
 export interface ReportInput extends ViewRows {
-  sweep: { id: string; name: string };
+  sweep: { id: string; name: string; version?: number };
   ensembles?: EnsembleRow[];
   neighbours?: NeighbourRow[];
   reference?: Reference | null;
@@ -29,7 +29,7 @@ export interface FigureSummary {
   title: string;
   task: string;
   files: { svg: string; png?: string; spec: string; csv: string[] };
-  series: { series: string; points: { model: string; params: number; mean: number; stddev: number | null; n: number }[] }[];
+  series: { series: string; points: { model: string; params: number; prompt_length: number | null; init: string | null; mean: number; stddev: number | null; n: number }[] }[];
 }
 
 export interface RenderedReport {
@@ -44,7 +44,7 @@ export interface RenderOptions {
   pngScale?: number; // default 2 (crisp on high-density screens)
 }
 
-const SERIES_COLUMNS = ["series", "model", "params", "mean", "stddev", "n", "lo", "hi"];
+const SERIES_COLUMNS = ["series", "model", "params", "params_label", "method", "prompt_length", "init", "mean", "stddev", "n", "lo", "hi", "clipped"];
 
 async function renderFigure(fig: CurveFigure, opts: RenderOptions, files: ReportFile[]): Promise<FigureSummary> {
   const spec = curveSpec(fig);
@@ -60,7 +60,7 @@ async function renderFigure(fig: CurveFigure, opts: RenderOptions, files: Report
     const csv = `data/${fig.id}--${slug(series)}.csv`;
     files.push({ path: csv, contents: toCsv(SERIES_COLUMNS, points as never) });
     summary.files.csv.push(csv);
-    summary.series.push({ series, points: points.map(({ model, params, mean, stddev, n }) => ({ model, params, mean, stddev, n })) });
+    summary.series.push({ series, points: points.map(({ model, params, prompt_length, init, mean, stddev, n }) => ({ model, params, prompt_length, init, mean, stddev, n })) });
   }
   if (fig.reference.length) {
     const csv = `data/${fig.id}--reference-lester2021.csv`;
@@ -77,19 +77,21 @@ export async function renderReport(input: ReportInput, opts: RenderOptions = {})
   const trials = keepTrials(input.trials);
   const ensembles = keepTrials(input.ensembles);
   const neighbours = keepTrials(input.neighbours);
-  const figures = buildFigures({ trials, scaleCurve: keep(input.scaleCurve), promptLength: keep(input.promptLength), init: keep(input.init), reference: input.reference });
+  const configs = keep(input.configs);
+  const figures = buildFigures({ trials, configs, baseline: input.baseline ?? baselineOf({ trials: input.trials, configs: [] }), reference: input.reference });
   const files: ReportFile[] = [];
   const summaries: FigureSummary[] = [];
   for (const fig of figures) summaries.push(await renderFigure(fig, opts, files));
 
   const missing = missingLines(trials);
-  const noParams = [...new Set([...trials, ...keep(input.scaleCurve)].filter((r) => !plottable(r)).map((r) => r.model))].sort();
+  const noParams = [...new Set([...trials, ...configs].filter((r) => !plottable(r)).map((r) => r.model))].sort();
   for (const m of noParams) missing.push(`model ${m}: parameter count unknown (params = 0), so it is left out of the figures (log x axis)`);
   if (trials.length === 0) missing.unshift(`sweep ${input.sweep.name} has no trials${input.task ? ` for task ${input.task}` : ""}`);
   else if (!trials.some((t) => t.state === FINISHED_STATE && t.best_score != null)) missing.unshift("no finished trial has a dev score yet: no figure to draw");
 
   const md: string[] = [`# ptune report: ${input.sweep.name}`, ""];
-  md.push(`Sweep \`${input.sweep.name}\` (id ${input.sweep.id})${input.task ? `, task ${input.task}` : ""}. Scores are dev-set task metrics on a 0-100 scale; points are the mean ± standard deviation over seeds of each trial's best dev score (early stopping on dev, as in the paper).`, "");
+  const version = input.sweep.version && input.sweep.version > 1 ? ` version ${input.sweep.version}` : "";
+  md.push(`Sweep \`${input.sweep.name}\`${version} (id ${input.sweep.id})${input.task ? `, task ${input.task}` : ""}. Scores are dev-set task metrics on a 0-100 scale. Each point is ONE configuration (task, method, model, prompt length, init): the mean ± sample standard deviation over its seeds of each trial's best dev score (early stopping on dev, as in the paper), with n = the number of seeds; n = 1 has no whisker, and whiskers are clipped at the metric's bounds (▲/▼).`, "");
   md.push("## Progress", "");
   const progress = progressByModel(trials);
   md.push(progress.length ? progress.map((p) => `- model ${p.model}: ${p.finished}/${p.total} trials finished`).join("\n") : "- no trials", "");
@@ -101,8 +103,7 @@ export async function renderReport(input: ReportInput, opts: RenderOptions = {})
     md.push(`## ${title}`, "");
     for (const f of figs) {
       const s = summaries.find((x) => x.id === f.id)!;
-      md.push(`### ${f.title}`, "", `![${f.title}](${s.files.png ?? s.files.svg})`, "", `[SVG](${s.files.svg}) · [Vega-Lite spec](${s.files.spec}) · data: ${s.files.csv.map((c) => `[${path.basename(c)}](${c})`).join(", ")}`, "", figureTable(f), "");
-      if (kind === "scale") md.push(...mixedSettingsNote(trials, f.task));
+      md.push(`### ${f.title}`, "", `_${f.subtitle}._`, "", `![${f.title}](${s.files.png ?? s.files.svg})`, "", `[SVG](${s.files.svg}) · [Vega-Lite spec](${s.files.spec}) · data: ${s.files.csv.map((c) => `[${path.basename(c)}](${c})`).join(", ")}`, "", figureTable(f), "");
     }
   };
   section("scale", "Figure 1: scale curve");
@@ -133,24 +134,6 @@ export async function renderReport(input: ReportInput, opts: RenderOptions = {})
   const markdown = md.join("\n");
   files.unshift({ path: "report.md", contents: markdown });
   return { files, figures: summaries, missing, markdown };
-}
-
-/**
- * The scale_curve view averages every completed trial of a (task, method, model), so a sweep that
- * also varies prompt length or init mixes them into Figure 1 (the paper's Figure 1 uses length 100,
- * class-label init). Say so under the figure rather than hide it.
- */
-function mixedSettingsNote(trials: TrialBestRow[], task: string): string[] {
-  const done = trials.filter((t) => t.state === FINISHED_STATE && t.best_score != null && (task === "superglue" ? isSuperglueTask(t.task) : t.task === task));
-  const notes: string[] = [];
-  for (const method of [...new Set(done.map((t) => t.method))].sort()) {
-    const sel = done.filter((t) => t.method === method);
-    const lengths = [...new Set(sel.map((t) => t.prompt_length).filter((v) => v != null))].sort((a, b) => a! - b!);
-    const inits = [...new Set(sel.map((t) => t.init).filter((v) => v != null))].sort();
-    const mixed = [lengths.length > 1 ? `prompt lengths ${lengths.join(", ")}` : "", inits.length > 1 ? `inits ${inits.join(", ")}` : ""].filter(Boolean);
-    if (mixed.length) notes.push(`_${method} points average over ${mixed.join(" and ")} (the scale_curve view groups by model only); see Figure 3 for each setting._`, "");
-  }
-  return notes;
 }
 
 /** Writes the files under `dir` (created as needed); returns their absolute paths. */

@@ -16,18 +16,6 @@ const num = z.union([z.number(), z.string(), z.bigint()]).transform((v, ctx) => 
 const numOrNull = z.union([num, z.null(), z.undefined()]).transform((v) => (v == null ? null : v));
 const strOrNull = z.union([z.string(), z.null(), z.undefined()]).transform((v) => v ?? null);
 
-const curveBase = {
-  sweep_id: id,
-  sweep_name: z.string(),
-  task: z.string(),
-  method: z.string(),
-  model: z.string(),
-  params: num,
-  mean: num,
-  stddev: numOrNull, // NULL for a single seed (Postgres stddev_samp of one value)
-  n: num,
-};
-
 /** The columns naming a trial's configuration (model, task, method, prompt length, init). */
 const configuration = {
   task: z.string(),
@@ -37,10 +25,16 @@ const configuration = {
   prompt_length: numOrNull,
   init: strOrNull,
 };
-
-export const trialBestRow = z.object({
+/** Which sweep version a row belongs to (absent in rows from before sweep versions). */
+const sweepColumns = {
   sweep_id: id,
   sweep_name: z.string(),
+  sweep_version: num.optional(),
+  latest: z.boolean().optional(),
+};
+
+export const trialBestRow = z.object({
+  ...sweepColumns,
   trial_id: id,
   ...configuration,
   seed: numOrNull,
@@ -49,9 +43,14 @@ export const trialBestRow = z.object({
   best_score: numOrNull,
   best_step: numOrNull,
 });
-export const scaleCurveRow = z.object(curveBase);
-export const promptLengthRow = z.object({ ...curveBase, prompt_length: num });
-export const initRow = z.object({ ...curveBase, init: z.string() });
+/** One configuration (every axis but the seed): mean ± stddev over its n seeds (view config_scores). */
+export const configScoreRow = z.object({
+  ...sweepColumns,
+  ...configuration,
+  mean: num,
+  stddev: numOrNull, // NULL for a single seed (Postgres stddev_samp of one value)
+  n: num,
+});
 
 /** One prompt ensemble's score (the trainer's evaluation with split 'ensemble'), paper Table 3. */
 export const ensembleRow = z.object({
@@ -71,18 +70,22 @@ export const neighbourRow = z.object({
 });
 
 export type TrialBestRow = z.output<typeof trialBestRow>;
-export type ScaleCurveRow = z.output<typeof scaleCurveRow>;
-export type PromptLengthRow = z.output<typeof promptLengthRow>;
-export type InitRow = z.output<typeof initRow>;
+export type ConfigScoreRow = z.output<typeof configScoreRow>;
 export type EnsembleRow = z.output<typeof ensembleRow>;
 export type NeighbourRow = z.output<typeof neighbourRow>;
 
-/** One sweep's rows of the four views: what the figures are drawn from. */
+/** The baseline configuration (@ptune/sweep Baseline, YAML names); null on an axis = none. */
+export interface BaselineRow {
+  prompt_length: number | null;
+  init: string | null;
+}
+
+/** One sweep version's rows of the two views: what the figures are drawn from. */
 export interface ViewRows {
   trials: TrialBestRow[];
-  scaleCurve: ScaleCurveRow[];
-  promptLength: PromptLengthRow[];
-  init: InitRow[];
+  configs: ConfigScoreRow[];
+  /** The sweep's baseline (sweeps.spec); absent: resolved from the trials' values by the same rule. */
+  baseline?: BaselineRow | null;
 }
 
 /** Validates rows from `source` (a view name) and returns them typed; throws one clear line. */

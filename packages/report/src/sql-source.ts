@@ -1,8 +1,8 @@
 // The thin database layer: the views through @ptune/db's readers (docs/architecture.md, "SQL
 // views"), plus ensemble evaluations and nearest neighbours (tables of prisma/schema.prisma) by SQL
 // on its pool. Rows are validated by ./rows.ts.
-import { initAblation, promptLengthAblation, resolveSweep, scaleCurve, trialBest, type Db } from "@ptune/db";
-import { ensembleRow, initRow, neighbourRow, parseRows, promptLengthRow, scaleCurveRow, trialBestRow } from "./rows.ts";
+import { configScores, resolveSweep, trialBest, type Db } from "@ptune/db";
+import { configScoreRow, ensembleRow, neighbourRow, parseRows, trialBestRow, type BaselineRow } from "./rows.ts";
 import type { ReportInput } from "./render-report.ts";
 
 /** Ensemble evaluations (split 'ensemble' or 'ensemble_*'): the score is the trial's dev metric. */
@@ -34,15 +34,24 @@ CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(t.result -> 'neig
 WHERE st.sweep_id = $1::int
 ORDER BY t.params, t.id, slot`;
 
-/** Every row the report draws for one sweep (name or id); renderReport applies `task`. */
+/** The baseline stored in the sweep version's canonical spec (null before sweep versions). */
+async function storedBaseline(db: Db, sweepId: number): Promise<BaselineRow | null> {
+  const { rows } = await db.pool.query("SELECT spec -> 'baseline' AS b FROM sweeps WHERE id = $1", [sweepId]);
+  const b = rows[0]?.b as { prompt_length?: number | null; init?: string | null } | null | undefined;
+  return b ? { prompt_length: b.prompt_length ?? null, init: b.init ?? null } : null;
+}
+
+/**
+ * Every row the report draws for one sweep version (name = its latest version, `name@N`, or id);
+ * renderReport applies `task`.
+ */
 export async function loadReportInput(db: Db, ref: string, opts: { task?: string } = {}): Promise<ReportInput> {
   const found = await resolveSweep(db, ref);
-  const sweep = { id: String(found.id), name: found.name };
-  const [trials, scale, lengths, inits, ens, nbr] = await Promise.all([
+  const sweep = { id: String(found.id), name: found.name, version: found.version };
+  const [trials, configs, baseline, ens, nbr] = await Promise.all([
     trialBest(db, { sweep: found.id }),
-    scaleCurve(db, { sweep: found.id }),
-    promptLengthAblation(db, { sweep: found.id }),
-    initAblation(db, { sweep: found.id }),
+    configScores(db, { sweep: found.id }),
+    storedBaseline(db, found.id),
     db.pool.query(ENSEMBLE_SQL, [found.id]),
     db.pool.query(NEIGHBOUR_SQL, [found.id]),
   ]);
@@ -56,9 +65,8 @@ export async function loadReportInput(db: Db, ref: string, opts: { task?: string
     sweep,
     task: opts.task,
     trials: parseRows(trialBestRow, trials, "trial_best"),
-    scaleCurve: parseRows(scaleCurveRow, scale, "scale_curve"),
-    promptLength: parseRows(promptLengthRow, lengths, "prompt_length_ablation"),
-    init: parseRows(initRow, inits, "init_ablation"),
+    configs: parseRows(configScoreRow, configs, "config_scores"),
+    baseline,
     ensembles: ensembles,
     neighbours: parseRows(neighbourRow, nbr.rows, "trials.result.neighbours"),
   };

@@ -2,7 +2,7 @@
 // figure, the paper's Table 3 (prompt ensembles: average / best / ensemble of the same prompts) and
 // nearest-neighbour tokens of learned prompts (paper Section 7).
 import type { CurveFigure } from "./figures.ts";
-import { seriesOf } from "./figures.ts";
+import { formatParams, seriesOf } from "./figures.ts";
 import type { EnsembleRow, NeighbourRow, TrialBestRow } from "./rows.ts";
 import { table3ForTask, type Reference } from "./reference.ts";
 
@@ -53,16 +53,18 @@ export function missingLines(trials: TrialBestRow[]): string[] {
   return lines;
 }
 
-/** The numbers behind a figure: one row per model, one column per line, "mean ± sd (n)". */
+/** The numbers behind a figure: one row per model, one column per line, "mean ± sd (n=seeds)". */
 export function figureTable(fig: CurveFigure): string {
   const models = [...new Map(fig.points.map((p) => [p.model, p.params])).entries()].sort((a, b) => a[1] - b[1]);
   const lines = seriesOf(fig);
   const rows = models.map(([model, params]) => [
     model,
-    params >= 1e9 ? `${(params / 1e9).toFixed(2)}B` : `${(params / 1e6).toFixed(0)}M`,
+    formatParams(params),
     ...lines.map(({ points }) => {
       const p = points.find((q) => q.model === model);
-      return p ? `${fmt(p.mean)} ± ${fmt(p.stddev)} (n=${p.n})` : "—";
+      if (!p) return "—";
+      const mark = p.clipped ? " (whisker clipped)" : "";
+      return p.stddev == null ? `${fmt(p.mean)} (n=${p.n})` : `${fmt(p.mean)} ± ${fmt(p.stddev)} (n=${p.n})${mark}`;
     }),
   ]);
   return mdTable(["model", "params", ...lines.map((l) => `${fig.legend} ${l.series}`)], rows);

@@ -1,6 +1,7 @@
 // Seeded synthetic sweep results for the report tests: per-seed trial rows (trial_best) and the
-// aggregates the views would compute from them (mean and sample stddev, as Postgres stddev_samp).
-import type { TrialBestRow, ViewRows } from "../src/rows.ts";
+// per-configuration aggregates config_scores computes from them (mean and sample stddev, as
+// Postgres stddev_samp).
+import type { ConfigScoreRow, TrialBestRow, ViewRows } from "../src/rows.ts";
 
 export const MODELS = [
   ["small", 76961152],
@@ -50,19 +51,19 @@ export function makeFixture(seed = 7, opts: { unfinishedModel?: string } = { unf
       }
     }
   }
-  const agg = <K extends string>(keyOf: (t: TrialBestRow) => K | null) => {
-    const groups = new Map<string, TrialBestRow[]>();
-    for (const t of trials) {
-      const key = keyOf(t);
-      if (key == null || t.best_score == null) continue;
-      groups.set(key, [...(groups.get(key) ?? []), t]);
-    }
-    return [...groups.values()].map((g) => ({ g, ...meanSd(g.map((t) => t.best_score!)) }));
-  };
-  const head = (t: TrialBestRow) => ({ sweep_id: "1", sweep_name: "fixture", task: t.task, method: t.method, model: t.model, params: t.params });
-  // scale_curve uses the paper's default setup for prompt tuning (length 100, class_label).
-  const scaleCurve = agg((t) => (t.method === "model_tuning" || (t.prompt_length === 100 && t.init === "class_label") ? `${t.method}|${t.model}` : null)).map(({ g, mean, stddev, n }) => ({ ...head(g[0]!), mean, stddev, n }));
-  const promptLength = agg((t) => (t.method === "prompt_tuning" && t.init === "class_label" ? `${t.model}|${t.prompt_length}` : null)).map(({ g, mean, stddev, n }) => ({ ...head(g[0]!), prompt_length: g[0]!.prompt_length!, mean, stddev, n }));
-  const init = agg((t) => (t.method === "prompt_tuning" && t.prompt_length === 100 ? `${t.model}|${t.init}` : null)).map(({ g, mean, stddev, n }) => ({ ...head(g[0]!), init: g[0]!.init!, mean, stddev, n }));
-  return { trials, scaleCurve, promptLength, init };
+  return { trials, configs: configsOf(trials) };
+}
+
+/** What config_scores computes: one row per configuration (every axis but the seed), completed trials only. */
+export function configsOf(trials: TrialBestRow[]): ConfigScoreRow[] {
+  const groups = new Map<string, TrialBestRow[]>();
+  for (const t of trials) {
+    if (t.state !== "completed" || t.best_score == null) continue;
+    const key = JSON.stringify([t.task, t.method, t.model, t.prompt_length, t.init]);
+    groups.set(key, [...(groups.get(key) ?? []), t]);
+  }
+  return [...groups.values()].map((g) => {
+    const t = g[0]!;
+    return { sweep_id: t.sweep_id, sweep_name: t.sweep_name, task: t.task, method: t.method, model: t.model, params: t.params, prompt_length: t.prompt_length, init: t.init, ...meanSd(g.map((x) => x.best_score!)) };
+  });
 }

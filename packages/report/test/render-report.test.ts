@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { mkdtemp, readFile, readdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { loadReference, parseCsv, parseRows, renderReport, trialBestRow, writeReport, type ReportFile, type RenderedReport } from "../src/index.ts";
-import { makeFixture, MODELS } from "./fixture-rows.ts";
+import { formatParams, loadReference, parseCsv, parseRows, renderReport, trialBestRow, writeReport, type ReportFile, type RenderedReport } from "../src/index.ts";
+import { configsOf, makeFixture, MODELS } from "./fixture-rows.ts";
 import { pngInfo } from "./png.ts";
 
 const file = (r: RenderedReport, p: string): ReportFile => {
@@ -18,49 +18,67 @@ describe("renderReport", () => {
   const reference = loadReference();
   const rendered = renderReport({ sweep: { id: "1", name: "fixture" }, ...fx, reference });
 
-  it("plots each scale_curve row once, in the CSV and in the Vega-Lite data", async () => {
+  it("Figure 1 plots prompt tuning at the baseline (length 100, class_label) and model tuning, each point one config_scores row", async () => {
     const r = await rendered;
     const fig = r.figures.find((f) => f.id === "figure1-scale-boolq")!;
     expect(fig).toBeDefined();
     expect(fig.series.map((s) => s.series).sort()).toEqual(["model_tuning", "prompt_tuning"]);
-    // CSV per series: every point equals its scale_curve row.
+    const expected = fx.configs.filter((c) => c.method === "model_tuning" || (c.prompt_length === 100 && c.init === "class_label"));
+    // CSV per series: every point equals exactly one configuration's row.
     let rowsSeen = 0;
     for (const csvPath of fig.files.csv) {
       for (const row of parseCsv(text(r, csvPath))) {
-        const src = fx.scaleCurve.find((s) => s.method === row.series && s.model === row.model)!;
+        const src = expected.find((s) => s.method === row.series && s.model === row.model)!;
         expect(src, `${csvPath}: ${row.series}/${row.model}`).toBeDefined();
+        expect(row.prompt_length).toBe(src.prompt_length == null ? "" : String(src.prompt_length));
         expect(Number(row.mean)).toBeCloseTo(src.mean, 9);
         expect(Number(row.stddev)).toBeCloseTo(src.stddev!, 9);
         expect(Number(row.params)).toBe(src.params);
-        expect(Number(row.n)).toBe(src.n);
+        expect(Number(row.n)).toBe(3);
         expect(Number(row.lo)).toBeCloseTo(src.mean - src.stddev!, 9);
         rowsSeen++;
       }
     }
-    expect(rowsSeen).toBe(fx.scaleCurve.length);
-    // The spec: log x axis over params, data values are the same points.
+    expect(rowsSeen).toBe(expected.length);
+    // The spec: log x axis over params, data values are the same points; the subtitle names the baseline.
     const spec = JSON.parse(text(r, fig.files.spec));
     const values = spec.data.values as { series: string; model: string; mean: number }[];
-    expect(values).toHaveLength(fx.scaleCurve.length);
-    for (const s of fx.scaleCurve) expect(values.find((v) => v.series === s.method && v.model === s.model)?.mean).toBe(s.mean);
+    expect(values).toHaveLength(expected.length);
+    for (const s of expected) expect(values.find((v) => v.series === s.method && v.model === s.model)?.mean).toBe(s.mean);
     const line = spec.layer.find((l: { mark: { type: string } }) => l.mark.type === "line");
     expect(line.encoding.x.scale.type).toBe("log");
     expect(line.encoding.x.field).toBe("params");
+    expect(line.encoding.tooltip.map((t: { field: string }) => t.field)).toEqual(expect.arrayContaining(["model", "n"]));
     expect(spec.layer.some((l: { mark: { type: string } }) => l.mark.type === "errorbar")).toBe(true);
+    expect(spec.title.subtitle[0]).toBe("prompt tuning at the baseline: prompt length 100, class_label init");
+    expect(fig.title).toBe("Figure 1: boolq score vs model size");
+    // models named on the axis with their parameter counts
+    expect(line.encoding.x.axis.labelExpr).toContain('"base 248M"');
   });
 
-  it("draws one line per prompt length and per init (Figure 3)", async () => {
+  it("Figure 3(a) fixes the init at the baseline, 3(b) the prompt length", async () => {
     const r = await rendered;
     const a = r.figures.find((f) => f.id === "figure3a-prompt-length-boolq")!;
     expect(a.series.map((s) => s.series)).toEqual(["1", "20", "100"]);
     for (const s of a.series) for (const p of s.points) {
-      const src = fx.promptLength.find((x) => String(x.prompt_length) === s.series && x.model === p.model)!;
+      expect(p.init).toBe("class_label");
+      const src = fx.configs.find((x) => String(x.prompt_length) === s.series && x.init === "class_label" && x.model === p.model)!;
       expect(p.mean).toBe(src.mean);
     }
     const b = r.figures.find((f) => f.id === "figure3b-init-boolq")!;
     expect(b.series.map((s) => s.series)).toEqual(["class_label", "random_uniform"]);
+    for (const s of b.series) for (const p of s.points) expect(p.prompt_length).toBe(100);
     const csv = parseCsv(text(r, b.files.csv[1]!));
     expect(csv.map((c) => c.model)).toEqual(["small", "base", "large"]); // xl unfinished: not plotted
+    expect(r.figures.filter((f) => !f.id.startsWith("figure1")).map((f) => f.id)).toEqual(["figure3a-prompt-length-boolq", "figure3b-init-boolq"]);
+  });
+
+  it("without a baseline, draws one series per configuration (and one Figure 3 per fixed value) instead of pooling", async () => {
+    const r = await renderReport({ sweep: { id: "1", name: "fixture" }, ...fx, baseline: { prompt_length: 100, init: null } }, { png: false });
+    const fig = r.figures.find((f) => f.id === "figure1-scale-boolq")!;
+    expect(fig.series.map((s) => s.series)).toEqual(["model_tuning", "prompt_tuning, class_label", "prompt_tuning, random_uniform"]);
+    expect(r.figures.map((f) => f.id)).toEqual(["figure1-scale-boolq", "figure3a-prompt-length-boolq-class-label", "figure3a-prompt-length-boolq-random-uniform", "figure3b-init-boolq"]);
+    expect(text(r, "report.md")).toContain("one series per prompt-tuning configuration (fixed: prompt length 100)");
   });
 
   it("writes SVG and a non-blank PNG at twice the SVG size", async () => {
@@ -90,8 +108,8 @@ describe("renderReport", () => {
   });
 
   it("draws the paper's printed numbers on the SuperGLUE curve, with its citation", async () => {
-    const sg = makeFixture(3).scaleCurve.map((s) => ({ ...s, task: "superglue" }));
-    const r = await renderReport({ sweep: { id: "2", name: "sg" }, trials: [], scaleCurve: sg, promptLength: [], init: [], reference }, { png: false });
+    const sg = makeFixture(3).configs.map((s) => ({ ...s, task: "superglue" }));
+    const r = await renderReport({ sweep: { id: "2", name: "sg" }, trials: [], configs: sg, baseline: { prompt_length: 100, init: "class_label" }, reference }, { png: false });
     const fig = r.figures[0]!;
     const refCsv = parseCsv(text(r, fig.files.csv.find((c) => c.includes("reference"))!));
     expect(refCsv.map((x) => Number(x.score))).toEqual(reference.figure1_reference_points.points.map((p) => p.score));
@@ -117,22 +135,24 @@ describe("renderReport", () => {
     expect(r.missing[0]).toBe("sweep fixture has no trials for task rte");
   });
 
-  it("notes under Figure 1 when its points average over several prompt lengths or inits", async () => {
+  it("says in report.md what each point is, with n, and never that it pools", async () => {
     const md = text(await rendered, "report.md");
-    expect(md).toContain("_prompt_tuning points average over prompt lengths 1, 20, 100 and inits class_label, random_uniform");
-    expect(md).not.toContain("_model_tuning points average");
+    expect(md).toContain("Each point is ONE configuration");
+    expect(md).toMatch(/\| small \| 77M \| \d+\.\d ± \d+\.\d \(n=3\) \|/);
+    expect(md).not.toContain("average over");
   });
 
   it("keeps the SuperGLUE tasks' trials for --task superglue", async () => {
-    const sg = fx.scaleCurve.map((s) => ({ ...s, task: "superglue" }));
-    const r = await renderReport({ sweep: { id: "1", name: "fixture" }, ...fx, scaleCurve: [...fx.scaleCurve, ...sg], task: "superglue" }, { png: false });
-    expect(r.figures.map((f) => f.id)).toEqual(["figure1-scale-superglue"]); // not boolq's own curve
+    const sg = fx.configs.map((s) => ({ ...s, task: "superglue" }));
+    const r = await renderReport({ sweep: { id: "1", name: "fixture" }, ...fx, configs: [...fx.configs, ...sg], task: "superglue" }, { png: false });
+    // not boolq's own curves; the paper's Figure 3 is on SuperGLUE too
+    expect(r.figures.map((f) => f.id)).toEqual(["figure1-scale-superglue", "figure3a-prompt-length-superglue", "figure3b-init-superglue"]);
     expect(r.missing).toContain("model xl: 0/21 trials finished (21 queued)"); // boolq trials count
   });
 
   it("leaves models without a parameter count off the log axis and says so", async () => {
     const zero = <T extends { model: string; params: number }>(r: T): T => (r.model === "small" ? { ...r, params: 0 } : r);
-    const r = await renderReport({ sweep: { id: "1", name: "fixture" }, trials: fx.trials.map(zero), scaleCurve: fx.scaleCurve.map(zero), promptLength: fx.promptLength.map(zero), init: fx.init.map(zero) }, { png: false });
+    const r = await renderReport({ sweep: { id: "1", name: "fixture" }, trials: fx.trials.map(zero), configs: fx.configs.map(zero) }, { png: false });
     const fig = r.figures.find((f) => f.id === "figure1-scale-boolq")!;
     expect(fig.series.flatMap((s) => s.points.map((p) => p.model))).not.toContain("small");
     expect(fig.series[0]!.points.map((p) => p.model)).toEqual(["base", "large"]);
@@ -145,6 +165,33 @@ describe("renderReport", () => {
     await writeReport(dir, r.files);
     expect((await readdir(path.join(dir, "figures"))).filter((f) => f.endsWith(".png")).length).toBe(r.figures.length);
     expect(await readFile(path.join(dir, "report.md"), "utf8")).toBe(r.markdown);
+  });
+});
+
+describe("points", () => {
+  it("print parameter counts as 69.8K / 248M / 11B", () => {
+    expect([69_800, 60_506_624, 247_577_856, 2_849_757_184, 11_000_000_000, 999_999].map(formatParams)).toEqual(["69.8K", "60.5M", "248M", "2.85B", "11B", "1M"]);
+  });
+
+  it("clip whiskers at the metric's bounds and mark them; n = 1 has no whisker", async () => {
+    const trials = [
+      { sweep_id: "1", sweep_name: "c", trial_id: "a", task: "rte", method: "prompt_tuning", model: "nano", params: 69_800, prompt_length: 100, init: "class_label", seed: 0, state: "completed", metric: "accuracy", best_score: 0, best_step: 1 },
+      { sweep_id: "1", sweep_name: "c", trial_id: "b", task: "rte", method: "prompt_tuning", model: "nano", params: 69_800, prompt_length: 100, init: "class_label", seed: 1, state: "completed", metric: "accuracy", best_score: 6, best_step: 1 },
+      { sweep_id: "1", sweep_name: "c", trial_id: "c", task: "rte", method: "model_tuning", model: "nano", params: 69_800, prompt_length: null, init: null, seed: 0, state: "completed", metric: "accuracy", best_score: 99, best_step: 1 },
+    ];
+    const r = await renderReport({ sweep: { id: "1", name: "c" }, trials, configs: configsOf(trials) }, { png: false });
+    const fig = r.figures[0]!;
+    const [mt, pt] = [fig.series[0]!.points[0]!, fig.series[1]!.points[0]!];
+    expect(mt).toMatchObject({ n: 1, stddev: null });
+    const csv = parseCsv(text(r, fig.files.csv[1]!))[0]!;
+    expect(csv).toMatchObject({ params_label: "69.8K", n: "2", lo: "0", clipped: "lo" });
+    expect(Number(csv.hi)).toBeCloseTo(3 + Math.sqrt(18), 9);
+    expect(pt.stddev).toBeCloseTo(Math.sqrt(18), 9);
+    const spec = JSON.parse(text(r, fig.files.spec));
+    expect(spec.layer.some((l: { mark: { shape?: string } }) => l.mark.shape === "triangle-down")).toBe(true);
+    expect(spec.title.subtitle.join(" ")).toContain("whisker clipped at the metric's bound (0–100)");
+    const md = text(r, "report.md");
+    expect(md).toContain("| nano | 69.8K | 99.0 (n=1) | 3.0 ± 4.2 (n=2) (whisker clipped) |");
   });
 });
 

@@ -1,8 +1,9 @@
-// Measures parseSweep + expandSweep for a sweep of exactly 10,000 trials (not a test).
-//   npx tsx packages/sweep/bench/expand.ts
+// Measures parseSweep + expandSweep for a sweep of exactly 10,000 trials, and how long counting
+// (and refusing) a 10^7-trial grid takes (not a test; the unit tests assert no time).
+//   npm run bench -w @ptune/sweep      (= npx tsx packages/sweep/bench/expand.ts)
 // 5 models x 10 tasks x 10 prompt lengths x 2 inits x 10 seeds = 10,000 prompt-tuning trials.
 import { performance } from "node:perf_hooks";
-import { expandSweep, parseSweep } from "../src/index.ts";
+import { countGrid, expandSweep, parseSweep, SweepError } from "../src/index.ts";
 
 const sizes = ["small", "base", "large", "xl", "xxl"];
 const tasks = Array.from({ length: 10 }, (_, i) => `task${i}`);
@@ -43,3 +44,17 @@ console.log(`parseSweep + expandSweep, ${first.n} trials`);
 console.log(`first run (cold, incl. JIT warm-up): wall ${first.wall.toFixed(1)} ms, cpu ${first.cpu.toFixed(1)} ms`);
 console.log(`warm runs, wall: ${fmt(runs.map((r) => r.wall))}`);
 console.log(`warm runs, cpu:  ${fmt(runs.map((r) => r.cpu))}`);
+
+// 10^7 combinations: counted from the axis sizes, refused before anything is materialised.
+const huge = parseSweep(yaml.replace("seed: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]", `seed: [${Array.from({ length: 10_000 }, (_, i) => i).join(", ")}]`), "huge.yaml");
+const h0 = performance.now();
+const n = countGrid(huge);
+let refused = "";
+try {
+  expandSweep(huge);
+} catch (e) {
+  if (!(e instanceof SweepError)) throw e;
+  refused = e.message;
+}
+console.log(`countGrid + refusal of ${n.toLocaleString("en-US")} combinations: ${(performance.now() - h0).toFixed(2)} ms (${refused ? "refused" : "NOT refused"})`);
+if (!refused) process.exitCode = 1;

@@ -4,53 +4,35 @@
 // model > task > method > prompt_length > init > seed), then each include rule in file order.
 import { SweepError } from "./errors.ts";
 import { deepFreeze, trialHash } from "./hash.ts";
-import type { AxisRule, Grid, Init, Method, SweepSpec, Trial } from "./types.ts";
+import { sweepCombos } from "./combos.ts";
+import { countGrid } from "./count.ts";
+import type { SweepSpec, Trial } from "./types.ts";
 
-export interface Combo {
-  model: string;
-  task: string;
-  method: Method;
-  promptLength: number | null;
-  init: Init | null;
-  seed: number;
-}
+export { gridCombos, ruleMatches, sweepCombos, type Combo } from "./combos.ts";
 
-/** The canonical combinations of a grid (model tuning collapses prompt_length x init to one). */
-export function* gridCombos(g: Grid): Generator<Combo> {
-  for (const model of g.model)
-    for (const task of g.task)
-      for (const method of g.method) {
-        const lengths = method === "model_tuning" ? [null] : g.promptLength;
-        const inits = method === "model_tuning" ? [null] : g.init;
-        for (const promptLength of lengths)
-          for (const init of inits)
-            for (const seed of g.seed) yield { model, task, method, promptLength, init, seed };
-      }
-}
+/** Default most trials one sweep may expand to (issue 10: 300,000 took 298 s to submit; 10^7 hung). */
+export const MAX_TRIALS = 100_000;
 
-/**
- * Whether `rule` matches `c`: every axis the rule names holds one of its values. A rule naming
- * prompt_length or init never matches a model-tuning combination (it has neither).
- */
-export function ruleMatches(rule: AxisRule, c: Combo): boolean {
-  for (const key in rule) {
-    const values = rule[key as keyof AxisRule] as unknown[];
-    if (!values.includes(c[key as keyof Combo])) return false;
-  }
-  return true;
-}
-
-/** Every combination the sweep runs, canonical, in order, possibly with duplicates. */
-export function* sweepCombos(spec: SweepSpec): Generator<Combo> {
-  for (const c of gridCombos(spec.grid)) if (!spec.exclude.some((r) => ruleMatches(r, c))) yield c;
-  for (const rule of spec.include) yield* gridCombos({ ...spec.grid, ...rule });
+export interface ExpandOptions {
+  /** Refuse a sweep of more combinations than this (counted by countGrid, before expanding). */
+  maxTrials?: number;
 }
 
 /**
  * The sweep's trials. Trials share their `model`, `task` and `training` objects, deeply frozen
  * (copy before changing one); this keeps 10,000 trials cheap to build and to hash.
+ * Counts first and throws a SweepError naming the count when it is above `maxTrials`.
  */
-export function expandSweep(spec: SweepSpec): Trial[] {
+export function expandSweep(spec: SweepSpec, opts: ExpandOptions = {}): Trial[] {
+  const max = opts.maxTrials ?? MAX_TRIALS;
+  const count = countGrid(spec);
+  if (count > max) {
+    throw new SweepError([{
+      file: spec.file,
+      path: "grid",
+      message: `the sweep expands to ${count.toLocaleString("en-US")} trials, more than the limit of ${max.toLocaleString("en-US")}; shrink the grid or split the sweep (or raise the limit: maxTrials)`,
+    }]);
+  }
   const models = new Map<string, Trial["model"]>();
   const tasks = new Map<string, Trial["task"]>();
   const training = {
@@ -99,7 +81,7 @@ export function expandSweep(spec: SweepSpec): Trial[] {
     if (!byId.has(id)) byId.set(id, { id, ...config });
   }
   if (byId.size === 0) {
-    throw new SweepError([{ file: spec.file, line: 1, column: 1, path: "exclude", message: "the sweep expands to no trials (the exclude rules remove every grid combination)" }]);
+    throw new SweepError([{ file: spec.file, path: "exclude", message: "the sweep expands to no trials (the exclude rules remove every grid combination)" }]);
   }
   return [...byId.values()];
 }

@@ -25,7 +25,7 @@ export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 /** A problem at `path` in `src`; `key` points at the key of a mapping entry rather than its value. */
 export function problemAt(src: YamlSource, path: readonly PropertyKey[], message: string, opts: { key?: boolean } = {}): SweepProblem {
   const at = src.locate(path, opts);
-  return { file: src.file, line: at.line, column: at.column, path: formatPath(path), message };
+  return { file: src.file, line: at.line, col: at.col, path: formatPath(path), message };
 }
 
 export function issueToProblem(src: YamlSource, issue: z.core.$ZodIssue): SweepProblem {

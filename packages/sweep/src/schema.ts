@@ -61,9 +61,23 @@ function axis<T extends z.ZodType>(leaf: T, listDesc: string) {
 }
 
 const INIT_DESC = `one of ${INITS.join(" | ")} | file:<prompt.npy or PEFT adapter dir>`;
+/**
+ * Upper bounds that stop absurd values at parse time (issue 10: `prompt_length: 100000` passed
+ * validation, then failed three times on a worker with `Invalid typed array length`). Generous
+ * for the paper (prompts up to 150 tokens, 512-token inputs, batch 32, 30k steps).
+ */
+export const LIMITS = {
+  promptLength: 1024,
+  inputLength: 8192,
+  targetLength: 8192,
+  batchSize: 65_536,
+  steps: 100_000_000,
+} as const;
+const promptLength = int(`an integer from 1 to ${LIMITS.promptLength}`, 1, LIMITS.promptLength);
+
 const AXES = {
   model: axis(name("model"), "a non-empty list of model names"),
-  prompt_length: axis(int("an integer >= 1", 1), "a non-empty list of integers >= 1"),
+  prompt_length: axis(promptLength, `a non-empty list of integers from 1 to ${LIMITS.promptLength}`),
   // `file:<path>`: start from a saved prompt (.npy or PEFT adapter dir; docs/sweep-format.md "init")
   init: axis(z.string({ error: INIT_DESC }).refine((v) => (INITS as readonly string[]).includes(v) || /^file:.+/.test(v), { error: (iss) => `expected ${INIT_DESC}, got ${JSON.stringify(iss.input)}` }) as z.ZodType<Init>, `a non-empty list of ${INITS.join(" | ")} | file:<path>`),
   task: axis(name("task"), "a non-empty list of task names"),
@@ -106,13 +120,13 @@ const trainingLeaves = {
   decay_rate: z.number({ error: "a number in (0, 1] (the paper's 0.8)" }).gt(0, { error: "a number in (0, 1] (the paper's 0.8)" }).max(1, { error: "a number in (0, 1] (the paper's 0.8)" }),
   // The trainer implements the paper's setting only (transformers' scale_parameter=False).
   parameter_scaling: z.literal(false, { error: "false (the paper's setting; parameter scaling is not implemented)" }),
-  batch_size: int("an integer >= 1", 1),
-  steps: int("an integer >= 1", 1),
+  batch_size: int(`an integer from 1 to ${LIMITS.batchSize}`, 1, LIMITS.batchSize),
+  steps: int(`an integer from 1 to ${LIMITS.steps}`, 1, LIMITS.steps),
   schedule: z.literal("constant", { error: "constant (the only schedule)" }),
   eval_every: int("an integer >= 1 (steps)", 1),
   checkpoint_every: int("an integer >= 1 (steps)", 1),
-  max_input_length: int("an integer >= 1 (tokens)", 1),
-  max_target_length: int("an integer >= 1 (tokens)", 1),
+  max_input_length: int(`an integer from 1 to ${LIMITS.inputLength} (tokens)`, 1, LIMITS.inputLength),
+  max_target_length: int(`an integer from 1 to ${LIMITS.targetLength} (tokens)`, 1, LIMITS.targetLength),
   early_stopping: earlyStopping.prefault({}),
 };
 type Leaves = typeof trainingLeaves;
@@ -187,6 +201,16 @@ const rule = obj(
   "a mapping of axis names to a value or a list of values",
 );
 
+/**
+ * The configuration Figure 1 draws prompt tuning at (the paper's Figure 1 uses prompt length 100
+ * and class-label init) and Figure 3 fixes the other axis at. Each key must be a grid value;
+ * defaults are resolved by resolveBaseline (baseline.ts).
+ */
+const baseline = obj(
+  { prompt_length: promptLength.optional(), init: oneOf(INITS).optional() },
+  "a mapping with prompt_length? and init? (values of the grid)",
+);
+
 export const sweepSchema = obj(
   {
     name: name("sweep"),
@@ -200,8 +224,9 @@ export const sweepSchema = obj(
     training,
     exclude: z.array(rule, { error: "a list of rules" }).default([]),
     include: z.array(rule, { error: "a list of rules" }).default([]),
+    baseline: baseline.optional(),
   },
-  "a sweep mapping with name, models, grid and optional tasks, training, exclude, include, priority, pack",
+  "a sweep mapping with name, models, grid and optional tasks, training, exclude, include, baseline, priority, pack",
 );
 
 export type RawSweep = z.output<typeof sweepSchema>;

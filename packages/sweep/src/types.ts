@@ -71,6 +71,16 @@ export interface Grid {
 /** A partial assignment of axis values: a trial matches when each named axis holds one of the values. */
 export type AxisRule = Partial<Grid>;
 
+/**
+ * The configuration of the sweep's headline comparison: Figure 1 draws prompt tuning at it, and
+ * Figure 3 fixes the axis it does not ablate at it. null = that axis has several values and none
+ * is the baseline (figures then draw one series per value rather than pool them).
+ */
+export interface Baseline {
+  promptLength: number | null;
+  init: Init | null;
+}
+
 export interface SweepSpec {
   name: string;
   /** The file name the spec was read from, as given (used in messages). */
@@ -88,6 +98,8 @@ export interface SweepSpec {
   training: Record<Method, TrainingSettings>;
   exclude: AxisRule[];
   include: AxisRule[];
+  /** Resolved by resolveBaseline: the `baseline:` keys, else the grid's single value, else the paper's. */
+  baseline: Baseline;
 }
 
 /** The canonical, defaults-filled configuration of one run. */

@@ -5,7 +5,7 @@ import { formatPath, SweepError, type SweepProblem } from "./errors.ts";
 
 export interface Located {
   line: number;
-  column: number;
+  col: number;
 }
 
 export class YamlSource {
@@ -29,7 +29,7 @@ export class YamlSource {
         e.code === "MULTIPLE_DOCS"
           ? "expected one YAML document, found another after ---"
           : `YAML syntax error: ${e.message.split("\n")[0]}`;
-      return { file, line: at.line, column: at.col, path: "", message };
+      return { file, line: at.line, col: at.col, path: "", message };
     });
     if (problems.length === 0) problems.push(...src.findAliasErrors(), ...src.findDuplicateKeys());
     if (problems.length > 0) throw new SweepError(sortProblems(problems));
@@ -37,7 +37,7 @@ export class YamlSource {
     try {
       src.value = doc.toJS({ maxAliasCount: 1000 });
     } catch (e) {
-      throw new SweepError([{ file, line: 1, column: 1, path: "", message: `YAML error: ${(e as Error).message}` }]);
+      throw new SweepError([{ file, path: "", message: `YAML error: ${(e as Error).message}` }]);
     }
     return src;
   }
@@ -68,7 +68,7 @@ export class YamlSource {
 
   private pos(offset: number): Located {
     const p = this.lines.linePos(offset);
-    return { line: p.line, column: p.col };
+    return { line: p.line, col: p.col };
   }
 
   /** toJS throws on an alias without an anchor before it; report it with its position instead. */
@@ -117,5 +117,6 @@ function rangeStart(node: unknown): number | undefined {
 }
 
 export function sortProblems(problems: SweepProblem[]): SweepProblem[] {
-  return [...problems].sort((a, b) => a.line - b.line || a.column - b.column);
+  // problems without a position (whole-file ones) come first
+  return [...problems].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
 }

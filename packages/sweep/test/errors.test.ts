@@ -94,7 +94,7 @@ name: u
   task: [synthetic]
   prompt_length: [0, 5]
 `,
-    `${FILE}:8:19: grid.prompt_length[0]: expected an integer >= 1, got 0`,
+    `${FILE}:8:19: grid.prompt_length[0]: expected an integer from 1 to 1024, got 0`,
   ],
   [
     "a seed beyond the database's 32-bit integer column",
@@ -122,7 +122,7 @@ training:
   task: [synthetic]
   prompt_length: [5, 2.5]
 `,
-    `${FILE}:8:22: grid.prompt_length[1]: expected an integer >= 1, got 2.5`,
+    `${FILE}:8:22: grid.prompt_length[1]: expected an integer from 1 to 1024, got 2.5`,
   ],
   [
     "an unknown top-level key (close to a known one)",
@@ -132,7 +132,7 @@ training:
 trainig:
   lr: 0.1
 `,
-    `${FILE}:8:1: trainig: unknown key (did you mean training?); expected one of name | priority | pack | models | tasks | grid | training | exclude | include`,
+    `${FILE}:8:1: trainig: unknown key (did you mean training?); expected one of name | priority | pack | models | tasks | grid | training | exclude | include | baseline`,
   ],
   [
     "an unknown key in a model entry",
@@ -300,7 +300,8 @@ models:
   t5 small: { checkpoint: models/small, gpu_memory_gb: 4 }
 grid: { model: [small], task: [synthetic] }
 `,
-    `${FILE}:3:3: models["t5 small"]: expected a model name (letters, digits, _ . -), got "t5 small"`,
+    `${FILE}:3:3: models["t5 small"]: expected a model name (letters, digits, _ . -), got "t5 small"\n` +
+      `${FILE}:4:17: grid.model[0]: unknown model "small"; expected one of the models defined under models: t5 small`,
   ],
   [
     "an unknown preset",
@@ -345,7 +346,7 @@ grid: { model: [xl], task: [synthetic] }
     "a document that is a list",
     `- name: t
 `,
-    `${FILE}:1:1: expected a sweep mapping with name, models, grid and optional tasks, training, exclude, include, priority, pack, got a list`,
+    `${FILE}:1:1: expected a sweep mapping with name, models, grid and optional tasks, training, exclude, include, baseline, priority, pack, got a list`,
   ],
 ];
 
@@ -353,7 +354,7 @@ describe("malformed sweeps", () => {
   it.each(cases)("%s", (_what, text, message) => {
     const err = errorOf(text);
     expect(err.message).toBe(message);
-    expect(err.message).not.toContain("\n");
+    expect(err.problems).toHaveLength(message.split("\n").length);
   });
 
   it("has at least 15 cases", () => expect(cases.length).toBeGreaterThanOrEqual(15));
@@ -367,8 +368,11 @@ grid:
   task: [synthetic]
   init: [nope]
 `);
-    expect(err.message).toBe(`${FILE}:3:53: models.small.gpu_memory_gb: expected a number of GiB > 0, got -1`);
-    expect(err.problems.map((p) => `${p.line}:${p.column} ${p.path}`)).toEqual(["3:53 models.small.gpu_memory_gb", "7:10 grid.init[0]"]);
-    expect([err.file, err.line, err.column, err.path]).toEqual([FILE, 3, 53, "models.small.gpu_memory_gb"]);
+    expect(err.message).toBe(
+      `${FILE}:3:53: models.small.gpu_memory_gb: expected a number of GiB > 0, got -1\n` +
+        `${FILE}:7:10: grid.init[0]: expected one of random_uniform | sampled_vocab | class_label | file:<prompt.npy or PEFT adapter dir>, got "nope"`,
+    );
+    expect(err.problems.map((p) => `${p.line}:${p.col} ${p.path}`)).toEqual(["3:53 models.small.gpu_memory_gb", "7:10 grid.init[0]"]);
+    expect([err.file, err.line, err.col, err.path]).toEqual([FILE, 3, 53, "models.small.gpu_memory_gb"]);
   });
 });

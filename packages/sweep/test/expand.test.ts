@@ -161,24 +161,25 @@ grid: { model: [nano, home], task: [rte] }
     expect(spec.file).toBe(file);
   });
 
-  it("fails with one line when the file cannot be read", () => {
-    expect(() => loadSweepFile("/nonexistent/s.yaml")).toThrow("/nonexistent/s.yaml:1:1: cannot read the sweep file (ENOENT)");
+  it("fails with one line and no made-up position when the file cannot be read", () => {
+    expect(() => loadSweepFile("/nonexistent/s.yaml")).toThrow(/^\/nonexistent\/s\.yaml: file not found$/);
+    try {
+      loadSweepFile("/nonexistent/s.yaml");
+    } catch (e) {
+      expect((e as SweepError).problems).toEqual([{ file: "/nonexistent/s.yaml", path: "", message: "file not found" }]);
+    }
   });
 });
 
-describe("performance", () => {
-  it("validates and expands 10,000 trials in well under 2 s", () => {
+describe("a large grid", () => {
+  // Its speed is measured by the bench (npm run bench -w @ptune/sweep), not asserted here.
+  it("expands 10,000 trials with distinct ids", () => {
     const list = (n: number) => Array.from({ length: n }, (_, i) => i + 1).join(", ");
-    // CPU time, not wall time: the test machine's cores are shared with other jobs
-    const cpu = () => (process.cpuUsage().user + process.cpuUsage().system) / 1000;
-    const t0 = cpu();
     const trials = expandSweep(parseSweep(`name: big
 models: { s: { checkpoint: /m/s, gpu_memory_gb: 1 }, b: { checkpoint: /m/b, gpu_memory_gb: 2 } }
 grid: { model: [s, b], task: [synthetic], prompt_length: [${list(50)}], init: [random_uniform, sampled_vocab], seed: [${list(50)}] }
 `, "big.yaml"));
-    const ms = cpu() - t0;
     expect(trials.length).toBe(10_000);
     expect(new Set(trials.map((t) => t.id)).size).toBe(10_000);
-    expect(ms).toBeLessThan(2000);
   });
 });

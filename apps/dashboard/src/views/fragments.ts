@@ -8,19 +8,53 @@ import { ago, esc } from "./html.ts";
 const STATES = ["queued", "running", "completed", "failed", "cancelled"];
 /** A worker whose heartbeat is older than this is shown as stale (likely dead). */
 export const STALE_AFTER_S = 60;
+/** ... and older than this it has aged out: no longer listed, only counted (it is gone). */
+export const AGED_OUT_AFTER_S = 15 * 60;
+
+/** How a sweep is addressed in URLs: its name for the latest version, name@N for an older one. */
+export const sweepRef = (s: { name: string; version: number; latest: boolean }) => (s.latest ? s.name : `${s.name}@${s.version}`);
 
 function progressBar(done: number, total: number): string {
   const pct = total ? Math.round((100 * done) / total) : 0;
   return `<span class="bar" title="${done}/${total} completed"><span style="width:${pct}%"></span></span> ${done}/${total}`;
 }
 
+/**
+ * The sweeps, latest version of each name. `status` (active / finished / cancelled) is derived
+ * from the trials: a sweep whose trials all ended is finished, not active.
+ */
 export function sweepsTable(sweeps: SweepSummary[]): string {
   if (!sweeps.length) return `<p class="muted">No sweeps yet. Submit one with <code>ptune submit sweeps/quickstart.yaml</code>.</p>`;
   const rows = sweeps.map((s) => {
     const counts = STATES.filter((k) => s.counts[k as keyof typeof s.counts]).map((k) => `<span class="chip s-${k}">${s.counts[k as keyof typeof s.counts]} ${k}</span>`).join(" ");
-    return `<tr data-sweep="${esc(s.name)}"><td><a href="/sweeps/${encodeURIComponent(s.name)}">${esc(s.name)}</a></td><td>${esc(s.state)}</td><td>${progressBar(s.counts.completed ?? 0, s.trials)}</td><td>${counts}</td><td class="muted">${esc(s.createdAt.toISOString().slice(0, 19).replace("T", " "))}</td></tr>`;
+    const version = s.version > 1 ? ` <span class="muted">v${s.version}</span>` : "";
+    return `<tr data-sweep="${esc(s.name)}"><td><a href="/sweeps/${encodeURIComponent(sweepRef(s))}">${esc(s.name)}</a>${version}</td><td class="status-${esc(s.status)}">${esc(s.status)}</td><td>${progressBar(s.counts.completed ?? 0, s.trials)}</td><td>${counts}</td><td class="muted">${esc(s.createdAt.toISOString().slice(0, 19).replace("T", " "))}</td></tr>`;
   });
-  return `<table><thead><tr><th>sweep</th><th>state</th><th>progress</th><th>trials</th><th>created (UTC)</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+  return `<table><thead><tr><th>sweep</th><th>status</th><th>progress</th><th>trials</th><th>created (UTC)</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+}
+
+export interface QueueCounts {
+  queue: string;
+  counts: Record<string, number>; // BullMQ job counts: waiting, active, delayed, completed, failed, ...
+  /** of the waiting/active/delayed jobs, how many are pack jobs, and the trials they hold */
+  packJobs: number;
+  packedTrials: number;
+}
+
+const QUEUE_STATES = ["waiting", "prioritized", "active", "delayed", "completed", "failed"];
+
+/**
+ * BullMQ's job counts per queue (what Bull Board shows), with what a pack job is: with a sweep's
+ * `pack: K`, one job trains up to K trials together, so jobs are fewer than trials.
+ */
+export function queuesTable(queues: QueueCounts[]): string {
+  if (!queues.length) return `<p class="muted">No queue has jobs.</p>`;
+  const rows = queues.map((q) => {
+    const pack = q.packJobs ? `${q.packJobs} pack job(s) holding ${q.packedTrials} trials` : "—";
+    return `<tr data-queue="${esc(q.queue)}"><td>${esc(q.queue)}</td>${QUEUE_STATES.map((k) => `<td>${q.counts[k] ?? 0}</td>`).join("")}<td>${esc(pack)}</td></tr>`;
+  });
+  const note = `<p class="muted pack-note">These are <a href="/queues">Bull Board</a>'s counts: queue <em>jobs</em>, not trials. A <strong>pack job</strong> (sweep <code>pack: K</code>) trains up to K compatible prompt-tuning trials together in one batch, so a queue shows fewer jobs than the trials it serves.</p>`;
+  return `<table><thead><tr><th>queue</th>${QUEUE_STATES.map((k) => `<th>${k}</th>`).join("")}<th>pack jobs</th></tr></thead><tbody>${rows.join("")}</tbody></table>${note}`;
 }
 
 function chip(t: TrialCell): string {
@@ -75,14 +109,22 @@ function devices(d: unknown): string {
   return d.map((x) => (x && typeof x === "object" ? [x.kind, x.name].filter(Boolean).join(" ") : String(x))).map(esc).join(", ");
 }
 
-export function workersTable(workers: WorkerRow[], now = Date.now()): string {
-  if (!workers.length) return `<p class="muted">No worker has registered. Start one with <code>ptune worker</code>.</p>`;
+/**
+ * Live workers, stale ones greyed out (no heartbeat for STALE_AFTER_S); workers silent for longer
+ * than AGED_OUT_AFTER_S, or stopped, have aged out: counted in one line, not listed.
+ */
+export function workersTable(all: WorkerRow[], now = Date.now()): string {
+  const age = (w: WorkerRow) => (now - w.heartbeatAt.getTime()) / 1000;
+  const workers = all.filter((w) => age(w) <= AGED_OUT_AFTER_S && !(w.state === "stopped" && age(w) > STALE_AFTER_S));
+  const gone = all.length - workers.length;
+  const goneLine = gone ? `<p class="muted aged-out">${gone} worker(s) stopped or silent for over ${AGED_OUT_AFTER_S / 60} min are not listed.</p>` : "";
+  if (!workers.length) return `<p class="muted">No live worker. Start one with <code>ptune worker</code>.</p>${goneLine}`;
   const rows = workers.map((w) => {
     const age = (now - w.heartbeatAt.getTime()) / 1000;
     const stale = age > STALE_AFTER_S;
     return `<tr class="${stale ? "stale" : ""}" data-worker="${esc(w.id)}"><td>${esc(w.id)}</td><td>${esc(w.host)}</td><td>${devices(w.devices)}</td><td>${esc(w.sizes.join(", "))}</td><td>${esc(stale ? `${w.state} (stale)` : w.state)}</td><td>${esc(w.trialId ?? "—")}</td><td title="${esc(w.heartbeatAt.toISOString())}">${ago(age)}</td></tr>`;
   });
-  return `<table><thead><tr><th>worker</th><th>host</th><th>devices</th><th>sizes</th><th>state</th><th>trial</th><th>heartbeat</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+  return `<table><thead><tr><th>worker</th><th>host</th><th>devices</th><th>sizes</th><th>state</th><th>trial</th><th>heartbeat</th></tr></thead><tbody>${rows.join("")}</tbody></table>${goneLine}`;
 }
 
 export interface FigureLink {

@@ -28,6 +28,7 @@ th{background:#f3f4f6;font-weight:600}
 .curves{display:flex;flex-wrap:wrap;gap:12px}.curve{background:#fff;border:1px solid #e5e7eb;padding:6px}
 .curve .label{font-size:12px;color:#444;max-width:340px}
 .figures{display:flex;flex-wrap:wrap;gap:12px}.figures figure{margin:0;flex:0 1 620px}.figures img{width:100%;background:#fff;border:1px solid #e5e7eb}
+.status-active{color:#1d4ed8}.status-finished{color:#15803d}.status-cancelled{color:#92400e}
 .stale{color:#9ca3af}.muted{color:#6b7280}.missing li{color:#92400e}
 button{font:inherit;padding:3px 10px;cursor:pointer}
 .legend .chip{min-width:70px}
