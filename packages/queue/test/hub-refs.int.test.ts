@@ -1,8 +1,8 @@
 // Issue 12 items 2-3 through the REAL worker path: a sweep whose model is `hf:<org>/<name>` and whose
 // task data is `hf:datasets/<org>/<name>/<config>@refs/convert/parquet`, both served by a local
 // hub-like HTTP server (packages/t5/test/hub/fake-hub.ts; only the network is simulated: the files
-// are the tiny v1.1 fixture as a sharded f16 PyTorch checkpoint, as t5-v1_1-xxl ships, and RTE
-// Parquet shards written here). The worker reads HF_HUB_CACHE / HF_ENDPOINT / HF_HUB_OFFLINE from
+// are the tiny v1.1 fixture as a sharded f16 PyTorch checkpoint with spiece.model, see modelFiles,
+// and RTE Parquet shards written here). The worker reads HF_HUB_CACHE / HF_ENDPOINT / HF_HUB_OFFLINE from
 // its process environment: each sandbox thread is a worker_threads Worker whose process.env is a
 // copy of the parent's when the thread starts (Node's default `env`), so the test sets them before
 // starting a worker and every worker here is stopped before the next changes them.
@@ -18,7 +18,7 @@ import { attemptsOfTrial, getTrial, openDb, trialsOfSweep, type Db } from "@ptun
 import { parseSweep, queueNameFor } from "@ptune/sweep";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
-import { fixtureModel, repoRoot } from "../../../tooling/test-env.ts";
+import { goldenDir, repoRoot } from "../../../tooling/test-env.ts";
 import { startFakeHub, type FakeHub } from "../../t5/test/hub/fake-hub.ts";
 import { createBackend, type Backend } from "../src/backend.ts";
 import { enqueueSweep } from "../src/enqueue.ts";
@@ -32,11 +32,15 @@ const MODEL_REPO = "ptune-test/t5-tiny-v1_1-f16-sharded";
 const DATA_REPO = "ptune-test/super_glue";
 const sharded = path.join(repoRoot, "packages/t5/test/fixtures/torch/v1_1-f16-sharded");
 
-/** The model repository: the sharded f16 .bin checkpoint and the fixture's tokenizer (real files). */
+/**
+ * The model repository as google/t5-*-lm-adapt and t5-v1_1-xxl ship: a sharded PyTorch checkpoint
+ * (here f16), its index, and the tokenizer as spiece.model only (no tokenizer.json). Real files:
+ * the tiny v1.1 fixture and its SentencePiece model.
+ */
 function modelFiles(): Record<string, Uint8Array> {
   const files: Record<string, Uint8Array> = {};
   for (const f of readdirSync(sharded)) files[f] = readFileSync(path.join(sharded, f));
-  for (const f of ["tokenizer.json", "tokenizer_config.json"]) files[f] = readFileSync(path.join(fixtureModel("v1_1"), f));
+  for (const f of ["spiece.model", "tokenizer_config.json"]) files[f] = readFileSync(path.join(goldenDir, "tokenizer", f));
   return files;
 }
 
@@ -127,6 +131,19 @@ afterAll(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
+/** What the sandbox threads write to stderr (BullMQ pipes each thread's stderr into this process's). */
+function captureStderr(): { stop(): string } {
+  const chunks: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = function (this: unknown, chunk: unknown, ...rest: unknown[]) {
+    chunks.push(String(chunk));
+    return (write as (...a: unknown[]) => boolean).call(process.stderr, chunk, ...rest);
+  } as typeof process.stderr.write;
+  const restore = () => void (process.stderr.write = write);
+  cleanup.push(async () => restore());
+  return { stop: () => (restore(), chunks.join("")) };
+}
+
 async function newDb() {
   const f = await freshDatabase();
   const d = { ...f, db: openDb(f.url) };
@@ -183,6 +200,7 @@ it("hf: model and hf: dataset: two workers download once; offline, a second run 
   // nothing was cached at submit: the parameter count is unknown (0), never fetched by submit
   expect(total(hub.counts)).toBe(0);
   const log: string[] = [];
+  const stderr = captureStderr();
   worker(backend, online.url, "worker-a", log);
   worker(backend, online.url, "worker-b", log);
   for (const t of trials) {
@@ -208,6 +226,11 @@ it("hf: model and hf: dataset: two workers download once; offline, a second run 
     "GET api": 1 + 2,
     "HEAD resolve": model.length + 2 * data.length,
   });
+  // the worker says what it downloads (one line per file, from whichever worker fetched it)
+  const said = stderr.stop().split("\n").filter((l) => l.includes(": downloading "));
+  expect(said.filter((l) => l.includes(`downloading ${MODEL_REPO}/`)).length, said.join("\n")).toBe(model.length);
+  expect(said.filter((l) => l.includes(`downloading ${DATA_REPO}/rte/`)).length, said.join("\n")).toBe(data.length);
+  expect(said.every((l) => /^\[worker \S+\] worker-[ab]: downloading /.test(l)), said.join("\n")).toBe(true);
   const snapshot = path.join(hfCache, `models--${MODEL_REPO.replace("/", "--")}`, "snapshots", MODEL_COMMIT);
   expect(readdirSync(snapshot).sort()).toEqual(model.sort());
   await Promise.all(cleanup.reverse().map((f) => f()));
