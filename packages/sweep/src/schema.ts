@@ -169,7 +169,12 @@ const model = obj(
     priority: priority.optional(),
   },
   "a mapping with checkpoint, gpu_memory_gb, params?, preset?, priority?",
-);
+).refine((m) => !(m.preset && m.checkpoint.startsWith("hf:")), {
+  // a preset writes random weights into a local folder (@ptune/queue ensure-models.ts); a hub
+  // snapshot is read-only and already has weights, so the two together can only be a mistake
+  path: ["preset"],
+  error: "a preset creates a random model in a local folder; it cannot be combined with an hf: checkpoint (remove preset:, or give a local folder as checkpoint)",
+});
 
 const task = obj(
   { data_dir: dirPath, format: oneOf(TASK_FORMATS).optional() },

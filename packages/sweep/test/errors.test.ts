@@ -313,6 +313,15 @@ grid: { model: [small], task: [synthetic] }
     `${FILE}:3:64: models.small.preset: expected one of t5-nano | t5-micro | t5-mini, got "t5-huge"`,
   ],
   [
+    "a preset with an hf: checkpoint",
+    `name: t
+models:
+  small: { checkpoint: "hf:google/t5-small-lm-adapt", gpu_memory_gb: 4, preset: t5-nano }
+grid: { model: [small], task: [synthetic] }
+`,
+    `${FILE}:3:81: models.small.preset: a preset creates a random model in a local folder; it cannot be combined with an hf: checkpoint (remove preset:, or give a local folder as checkpoint)`,
+  ],
+  [
     "two model names that share a queue",
     `name: t
 models:

@@ -44,6 +44,10 @@ export function createPtuneRuntime(cfg: SandboxConfig): PtuneRuntime {
   const tokenizers = new Map<string, T5Tokenizer>();
   const datasets = new Map<string, Promise<{ train: Example[]; dev: Example[] }>>();
   const claims = new WeakMap<ClaimedTrial, Claimed>();
+  // The first use of an hf: reference downloads it (minutes for t5-xl): say so, and when this thread
+  // waits for another worker's download, on this thread's stderr, which BullMQ pipes to the worker
+  // process's (bullmq classes/child.js); the line format is `ptune worker`'s.
+  const hub = { log: (line: string) => void process.stderr.write(`[worker ${new Date().toISOString()}] ${cfg.workerId}: ${line}\n`) };
 
   const tokenizerFor = (dir: string) => {
     let t = tokenizers.get(dir);
@@ -58,7 +62,7 @@ export function createPtuneRuntime(cfg: SandboxConfig): PtuneRuntime {
       const ref = trial.task.dataDir;
       // hf:datasets/… resolves through the Hugging Face cache (downloading once per host)
       d = ref
-        ? resolveDatasetRef(ref).then((dataDir) =>
+        ? resolveDatasetRef(ref, hub).then((dataDir) =>
             Promise.all([loadSplit(trial.task.name, dataDir, "train"), loadSplit(trial.task.name, dataDir, "validation")]).then(([train, dev]) => ({ train, dev })),
           )
         : Promise.resolve(syntheticTask({ seed: 0, ...cfg.synthetic }));
@@ -146,7 +150,7 @@ export function createPtuneRuntime(cfg: SandboxConfig): PtuneRuntime {
     // per host under a lock); a preset names a local folder created on first use.
     const ref = first.model.checkpoint;
     if (!isHubRef(ref)) await ensurePresetModel(first.model.name, first.model);
-    const dir = await resolveModelRef(ref);
+    const dir = await resolveModelRef(ref, hub);
     const [engine, data] = await Promise.all([engines.get(dir, cfg.device), Promise.all(members.map((c) => dataFor(c.trial)))]);
     const inputs: TrialInput[] = members.map((c, k) => ({
       spec: trialToSpec(c.trial),

@@ -75,17 +75,20 @@ export async function pullModel(refText: string, opts: ResolveOptions = {}): Pro
   if (ref.kind !== "model") throw new HubError(`'${refText}' names a dataset; a model is hf:<org>/<name>[@<revision>]`);
   const env = hubEnv(opts.env);
   if (env.offline) throw new HubError(`${ref.text}: HF_HUB_OFFLINE=1 forbids downloading; unset it to pull`);
-  return withLock(lockFile(env, ref), async () => {
-    const { files } = await listFiles(env, ref);
-    const have = new Set(files);
-    const wanted = MODEL_SIDE_FILES.filter((f) => have.has(f));
-    if (!have.has("config.json")) throw new HubError(`${ref.text}: the repository has no config.json; not a transformers checkpoint`);
-    const layout = WEIGHT_LAYOUTS.flat().find((f) => have.has(f));
-    if (!layout) throw new HubError(`${ref.text}: no ${WEIGHT_LAYOUTS.flat().join(", ")} in the repository (files: ${files.slice(0, 12).join(", ")}${files.length > 12 ? ", …" : ""}); ptune reads PyTorch and safetensors weights`);
-    let snap = await fetchFiles(env, ref, [...wanted, layout], opts);
-    if (layout.endsWith(".index.json")) snap = await fetchFiles(env, ref, shardsOf(path.join(snap.dir, layout)), opts);
-    return snap.dir;
-  }, (holder) => opts.log?.(`waiting for ${holder} to finish downloading ${ref.repoId}`));
+  return withLock(lockFile(env, ref), () => pullLocked(env, ref, opts), (holder) => opts.log?.(`waiting for ${holder} to finish downloading ${ref.repoId}`));
+}
+
+/** pullModel's work; the caller holds the repo's lock. */
+async function pullLocked(env: HubEnv, ref: HubRef, opts: ResolveOptions): Promise<string> {
+  const { files } = await listFiles(env, ref);
+  const have = new Set(files);
+  const wanted = MODEL_SIDE_FILES.filter((f) => have.has(f));
+  if (!have.has("config.json")) throw new HubError(`${ref.text}: the repository has no config.json; not a transformers checkpoint`);
+  const layout = WEIGHT_LAYOUTS.flat().find((f) => have.has(f));
+  if (!layout) throw new HubError(`${ref.text}: no ${WEIGHT_LAYOUTS.flat().join(", ")} in the repository (files: ${files.slice(0, 12).join(", ")}${files.length > 12 ? ", …" : ""}); ptune reads PyTorch and safetensors weights`);
+  let snap = await fetchFiles(env, ref, [...wanted, layout], opts);
+  if (layout.endsWith(".index.json")) snap = await fetchFiles(env, ref, shardsOf(path.join(snap.dir, layout)), opts);
+  return snap.dir;
 }
 
 const offlineMiss = (env: HubEnv, ref: HubRef, what: string) =>
@@ -103,7 +106,11 @@ export async function resolveModelRef(ref: string, opts: ResolveOptions = {}): P
   const snap = cachedSnapshot(env.cacheDir, r);
   if (snap && isCompleteModelDir(snap.dir)) return snap.dir;
   if (env.offline) throw offlineMiss(env, r, snap ? `snapshot ${snap.commit} lacks config.json or its weights` : `revision '${r.revision}' is not`);
-  return pullModel(ref, opts);
+  return withLock(lockFile(env, r), () => {
+    // a worker that waited for another's download finds the snapshot complete: no request at all
+    const now = cachedSnapshot(env.cacheDir, r);
+    return now && isCompleteModelDir(now.dir) ? Promise.resolve(now.dir) : pullLocked(env, r, opts);
+  }, (holder) => opts.log?.(`waiting for ${holder} to finish downloading ${r.repoId}`));
 }
 
 /**
