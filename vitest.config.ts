@@ -4,6 +4,8 @@ import { defineConfig } from "vitest/config";
 // Redis and onnxruntime (files named *.int.test.ts, run one file at a time: they share servers).
 export default defineConfig({
   test: {
+    // One migrated database for the run, created on TEST_DATABASE_URL's server and dropped at the end.
+    globalSetup: ["./tooling/test-database.ts"],
     projects: [
       {
         test: {
