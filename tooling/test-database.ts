@@ -5,7 +5,8 @@
 // Test files that want a database of their own create more on the same server (their names start
 // with ptune_; see packages/db/test/helpers.ts) and drop them themselves.
 import { randomBytes } from "node:crypto";
-import { dropDatabase, ensureDatabase, migrate, redact } from "@ptune/db";
+// A relative import: vitest loads this file before the test projects (and their resolve conditions) exist.
+import { dropDatabase, ensureDatabase, migrate, redact } from "../packages/db/src/index.ts";
 import { testServerUrl } from "./test-env.ts";
 
 export default async function setup(): Promise<() => Promise<void>> {
@@ -20,6 +21,7 @@ export default async function setup(): Promise<() => Promise<void>> {
     throw new Error(`tests need a PostgreSQL server at ${redact(testServerUrl)} (set TEST_DATABASE_URL to another one): ${(e as Error).message}`);
   }
   process.env.PTUNE_TEST_DATABASE_URL = url;
+  process.env.PTUNE_SOURCE = "1"; // a `ptune` child process runs the sources under test, not dist/
   return async () => {
     await dropDatabase(url);
   };

@@ -9,7 +9,10 @@ export const command: Command = {
   summary: "create the database if missing and apply pending migrations (tables and views)",
   usage: "ptune db migrate [--database-url postgresql://...] [--data-dir .ptune/pg] [--json]",
   example: "DATABASE_URL=postgresql://postgres@127.0.0.1:5432/ptune ptune db migrate",
-  options: { "database-url": { type: "string" }, "data-dir": { type: "string" } },
+  options: {
+    "database-url": { type: "string", description: "the database to migrate (default: DATABASE_URL, else local mode's embedded PostgreSQL)" },
+    "data-dir": { type: "string", description: "migrate an embedded PostgreSQL kept in this folder instead" },
+  },
   async run({ positionals, values }, io) {
     if (positionals.length) throw new CliError(`unexpected argument '${positionals[0]}'\nusage: ${this.usage}`, 2);
     const given = (values["database-url"] as string | undefined) ?? (process.env.DATABASE_URL || undefined);

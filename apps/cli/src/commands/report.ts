@@ -9,7 +9,11 @@ export const command: Command = {
   summary: "render a sweep's figures (SVG/PNG), CSV series and report.md from the database",
   usage: "ptune report <sweep> [--out <dir>] [--task <task>] [--no-png] [--json]",
   example: "ptune report quickstart --out reports/quickstart --task superglue",
-  options: { out: { type: "string" }, task: { type: "string" }, "no-png": { type: "boolean" } },
+  options: {
+    out: { type: "string", description: "output directory (default: reports/<sweep>)" },
+    task: { type: "string", description: "only this task's figures (a task name, or superglue for the SuperGLUE average)" },
+    "no-png": { type: "boolean", description: "write SVG only, no PNG" },
+  },
   async run({ positionals, values }, io) {
     const [sweep, ...extra] = positionals;
     if (!sweep || extra.length) throw new CliError(`expected one sweep name or id\nusage: ${this.usage}`, 2);

@@ -14,10 +14,10 @@ export const command: Command = {
   usage: "ptune run <sweep.yaml> [--concurrency N] [--device cpu|cuda] [--data-dir .ptune/pg] [--json]",
   example: "ptune run sweeps/quickstart.yaml",
   options: {
-    concurrency: { type: "string" },
-    device: { type: "string" },
-    "data-dir": { type: "string" },
-    interval: { type: "string" },
+    concurrency: { type: "string", description: "trials trained at once", default: "1" },
+    device: { type: "string", description: "cpu or cuda", default: "cpu" },
+    "data-dir": { type: "string", description: "the embedded PostgreSQL's folder (default: .ptune/pg)" },
+    interval: { type: "string", description: "seconds between progress updates", default: "5" },
   },
   async run({ positionals, values }, io) {
     const file = positionals[0];

@@ -9,7 +9,7 @@ export const command: Command = {
   summary: "validate a sweep YAML, record its trials in the database and queue them (idempotent)",
   usage: "ptune submit <sweep.yaml> [--local] [--json]",
   example: "REDIS_URL=redis://127.0.0.1:6379 DATABASE_URL=postgresql://postgres@127.0.0.1/ptune ptune submit sweeps/quickstart.yaml",
-  options: { local: { type: "boolean" } },
+  options: { local: { type: "boolean", description: "queue in PostgreSQL (BullMQ's Postgres backend) instead of Redis (default without REDIS_URL)" } },
   async run({ positionals, values }, io) {
     const [file, ...extra] = positionals;
     if (!file || extra.length) throw new CliError(`expected one sweep file\nusage: ${this.usage}`, 2);

@@ -15,14 +15,14 @@ export const command: Command = {
   usage: "ptune worker --sizes <model,...> [--device cpu|cuda] [--concurrency N] [--id NAME] [--local] [--threads N] [--lock-ms N] [--stalled-ms N]",
   example: "ptune worker --sizes t5-small,t5-base --device cuda --concurrency 1",
   options: {
-    sizes: { type: "string" },
-    device: { type: "string" },
-    concurrency: { type: "string" },
-    id: { type: "string" },
-    local: { type: "boolean" },
-    threads: { type: "string" },
-    "lock-ms": { type: "string" },
-    "stalled-ms": { type: "string" },
+    sizes: { type: "string", description: "model names (the keys of a sweep's models:) this worker trains, comma separated (required)" },
+    device: { type: "string", description: "cpu or cuda (default: PTUNE_DEVICE or cpu)" },
+    concurrency: { type: "string", description: "trials trained at once (default: 1)" },
+    id: { type: "string", description: "this worker's name in the database (default: host and pid)" },
+    local: { type: "boolean", description: "take jobs from the PostgreSQL queue (submit --local) instead of Redis" },
+    threads: { type: "string", description: "onnxruntime intra-op threads per trial (default: onnxruntime's)" },
+    "lock-ms": { type: "string", description: "BullMQ job lock duration in ms (default: 10000)" },
+    "stalled-ms": { type: "string", description: "BullMQ stalled-job check interval in ms (default: 5000)" },
   },
   async run({ positionals, values }, io) {
     if (positionals.length) throw new CliError(`unexpected argument '${positionals[0]}'\nusage: ${this.usage}`, 2);
