@@ -1,5 +1,6 @@
 // The contract every `ptune` command implements. One file per command in ./commands,
 // registered in ./commands/index.ts; only bin/ptune.js ends the process.
+import path from "node:path";
 import { parseArgs } from "node:util";
 
 /** One flag: node:util parseArgs' settings plus what `--help` shows. */
@@ -37,6 +38,7 @@ export class CliError extends Error {
 }
 
 const COMMON: OptionSpec = {
+  home: { type: "string", description: "local mode's folder: embedded PostgreSQL in <home>/pg (default: PTUNE_HOME, else ./.ptune)" },
   json: { type: "boolean", description: "print machine-readable JSON on stdout" },
   help: { type: "boolean", short: "h", description: "show this help" },
 };
@@ -103,6 +105,8 @@ export function commandHelp(c: Command): string {
 export async function runCommand(cmd: Command, argv: string[], io: Io, help: (cmd: Command) => string = commandHelp): Promise<number> {
   try {
     const args = parseCommandArgs(cmd, argv);
+    // --home is PTUNE_HOME for this process and what it starts (database.ts reads it).
+    if (typeof args.values.home === "string") process.env.PTUNE_HOME = path.resolve(args.values.home);
     if (args.values.help) {
       io.out(help(cmd));
       return 0;

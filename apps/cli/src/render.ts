@@ -31,3 +31,33 @@ export function progressLines(rows: TrialProgress[]): string[] {
     return `  ${what.padEnd(40)} ${bar(p.step, p.total)} ${p.step}/${p.total} loss ${loss} ${rate} ETA ${duration(p.etaSeconds)}`;
   });
 }
+
+/**
+ * The sweep's remaining time: the steps left (running trials' remaining steps, plus a typical
+ * trial's steps for each queued one) over the summed rate of the running trials (each trial's
+ * remaining steps over its own ETA). Null until some running trial has a rate.
+ */
+export function sweepEtaSeconds(running: TrialProgress[], queued: number): number | null {
+  const timed = running.filter((p) => p.etaSeconds != null && p.etaSeconds > 0 && p.total > p.step);
+  const rate = timed.reduce((a, p) => a + (p.total - p.step) / p.etaSeconds!, 0);
+  if (!(rate > 0)) return null;
+  const typical = running.reduce((a, p) => a + p.total, 0) / running.length;
+  const left = running.reduce((a, p) => a + Math.max(0, p.total - p.step), 0) + queued * typical;
+  return left / rate;
+}
+
+export interface SweepSnapshot {
+  done: number;
+  total: number;
+  failed: number;
+  queued: number;
+  running: TrialProgress[];
+  elapsedSeconds: number;
+  etaSeconds: number | null;
+}
+
+/** The one-line summary: bar, trials finished, failures, running, elapsed, sweep ETA. */
+export function sweepLine(s: SweepSnapshot): string {
+  const eta = s.done === s.total ? "" : `, ETA ${duration(s.etaSeconds)}`;
+  return `${bar(s.done, s.total)} ${s.done}/${s.total} trials finished (${s.failed} failed), ${s.running.length} running, ${s.queued} queued, ${duration(s.elapsedSeconds)} elapsed${eta}`;
+}

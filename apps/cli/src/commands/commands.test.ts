@@ -1,5 +1,8 @@
 // The registry (index.ts) against the command files it loads, and the help every command prints.
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { repoRoot } from "../../../../tooling/test-env.ts";
 import { commandHelp, parseCommandArgs, CliError } from "../command.ts";
 import { commands, groups } from "./index.ts";
 
@@ -40,5 +43,23 @@ describe("command registry", () => {
     expect(unknown!.exitCode).toBe(2);
     expect(unknown!.message).toBe("unknown option --concurrenc (did you mean --concurrency?); see 'ptune run --help'");
     expect(() => parseCommandArgs(run, ["s.yaml", "--concurrency"])).toThrow(/^option --concurrency needs a value; see 'ptune run --help'$/);
+  });
+});
+
+describe("examples", () => {
+  // Every sweep, model and task an example names exists in sweeps/ (the examples a user copies).
+  const texts = readdirSync(path.join(repoRoot, "sweeps")).filter((f) => f.endsWith(".yaml")).map((f) => readFileSync(path.join(repoRoot, "sweeps", f), "utf8"));
+  const inSweeps = (name: string) => texts.some((t) => new RegExp(`(^|[\\s\\[,{])${name}(:|[\\s\\],}])`, "m").test(t));
+
+  it("name sweeps, models and tasks that exist in sweeps/", async () => {
+    for (const e of commands) {
+      const c = await e.load();
+      if (!c.example) continue;
+      for (const [, flag, value] of c.example.matchAll(/--(sizes|model|task) ([^\s]+)/g)) {
+        for (const name of value!.split(",")) expect(inSweeps(name), `${c.name} example: --${flag} ${name}`).toBe(true);
+      }
+      const sweep = /^ptune (?:status|trials|cancel|retry|report|ensemble) ([\w-]+)/.exec(c.example)?.[1];
+      if (sweep) expect(texts.some((t) => t.includes(`name: ${sweep}`)), `${c.name} example: sweep ${sweep}`).toBe(true);
+    }
   });
 });

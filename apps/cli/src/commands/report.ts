@@ -8,7 +8,7 @@ export const command: Command = {
   name: "report",
   summary: "render a sweep's figures (SVG/PNG), CSV series and report.md from the database",
   usage: "ptune report <sweep> [--out <dir>] [--task <task>] [--no-png] [--json]",
-  example: "ptune report quickstart --out reports/quickstart --task superglue",
+  example: "ptune report quickstart --out reports/quickstart --task synthetic",
   options: {
     out: { type: "string", description: "output directory (default: reports/<sweep>)" },
     task: { type: "string", description: "only this task's figures (a task name, or superglue for the SuperGLUE average)" },

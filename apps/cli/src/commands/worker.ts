@@ -13,7 +13,7 @@ export const command: Command = {
   name: "worker",
   summary: "run a worker daemon that trains the queued trials of the given model sizes",
   usage: "ptune worker --sizes <model,...> [--device cpu|cuda] [--concurrency N] [--id NAME] [--local] [--threads N] [--lock-ms N] [--stalled-ms N]",
-  example: "ptune worker --sizes t5-small,t5-base --device cuda --concurrency 1",
+  example: "ptune worker --sizes small,base --device cuda --concurrency 1",
   options: {
     sizes: { type: "string", description: "model names (the keys of a sweep's models:) this worker trains, comma separated (required)" },
     device: { type: "string", description: "cpu or cuda (default: PTUNE_DEVICE or cpu)" },
