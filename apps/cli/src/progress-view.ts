@@ -18,7 +18,8 @@ export function progressView(io: Io, stream: NodeJS.WriteStream = process.stdout
       done: () => {},
     };
   }
-  if (!stream.isTTY) {
+  // A terminal that reports no size (rows 0: some pseudo-terminals) cannot show a block either.
+  if (!stream.isTTY || !stream.rows) {
     return { update: (s) => io.out(sweepLine(s)), done: () => {} };
   }
   const draw = createLogUpdate(stream, { showCursor: true });

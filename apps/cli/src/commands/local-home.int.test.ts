@@ -20,12 +20,14 @@ afterAll(() => {
 
 type Proc = ChildProcess & { out: string; err: string; exited: Promise<number | null> };
 
-function start(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
+const bin = path.join(repoRoot, "apps/cli/bin/ptune.js");
+
+function start(args: string[], env: NodeJS.ProcessEnv = {}, command: string[] = [process.execPath, bin, ...args]): Proc {
   const e: NodeJS.ProcessEnv = { ...process.env, PTUNE_CACHE_DIR: path.join(base, "cache"), ...env };
   delete e.DATABASE_URL; // local mode
   delete e.REDIS_URL;
   if (!("PTUNE_HOME" in env)) delete e.PTUNE_HOME;
-  const p = spawn(process.execPath, [path.join(repoRoot, "apps/cli/bin/ptune.js"), ...args], { env: e, cwd: base }) as Proc;
+  const p = spawn(command[0]!, command.slice(1), { env: e, cwd: base }) as Proc;
   p.out = "";
   p.err = "";
   p.stdout!.on("data", (d) => (p.out += d));
@@ -149,5 +151,24 @@ training: { batch_size: 4, steps: 100000, eval_every: 100000, checkpoint_every: 
     expect(await run.exited).toBe(130);
     expect(Date.now() - t).toBeLessThan(3000);
     expect(run.err).toContain("stopping now");
+  }, 400_000);
+
+  it("in a terminal, the progress block is redrawn in place; Ctrl-C typed there stops the run", async () => {
+    const home = path.join(base, "tty");
+    const file = path.join(base, "tty.yaml");
+    writeFileSync(file, sweep("tty"));
+    // util-linux `script` runs the command on a real pseudo-terminal; what we write to its stdin
+    // is typed there, so \x03 is a Ctrl-C the terminal turns into SIGINT for ptune.
+    // (`script` with a piped stdin makes a 0x0 terminal: give it a size, as a terminal window has)
+    const shell = `stty rows 40 cols 160; ${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} run ${JSON.stringify(file)} --home ${JSON.stringify(home)} --interval 1`;
+    const term = start([], {}, ["script", "-qfec", shell, "/dev/null"]);
+    await until("three redraws of a running trial", () => (term.out.match(/1 running/g)?.length ?? 0) >= 3, 240_000, term);
+    // log-update erases the previous block (ESC[2K erase line, ESC[1A cursor up) before each redraw
+    expect(term.out).toContain("\x1b[2K");
+    expect(term.out).toContain("\x1b[1A");
+    term.stdin!.write("\x03");
+    await until("the stop message", () => term.out.includes("stopping: checkpointing 1 running trial"), 60_000, term);
+    expect(await term.exited).toBe(130);
+    expect(term.out).toMatch(/stopped: 0\/2 trials finished/);
   }, 400_000);
 });
