@@ -8,4 +8,9 @@ const built = new URL("../dist/main.js", import.meta.url);
 const fromSource = !!process.env.PTUNE_SOURCE || !existsSync(built);
 if (fromSource) await import("../../../tooling/source-mode.mjs");
 const { main } = await import(fromSource ? "../src/main.ts" : built.href);
-process.exitCode = await main(process.argv.slice(2));
+// A command is done when main() returns: exit now rather than wait for a library's idle timer
+// (a pg pool's 10 s idle timeout kept `ptune db migrate` alive 10 s after its work), once what
+// was written to stdout/stderr has been flushed (pipes are asynchronous on macOS).
+const code = await main(process.argv.slice(2));
+await Promise.all([process.stdout, process.stderr].map((s) => new Promise((resolve) => s.write("", resolve))));
+process.exit(code);

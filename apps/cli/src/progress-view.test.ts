@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { TrialProgress } from "@ptune/db";
 import type { Io } from "./command.ts";
 import { progressView } from "./progress-view.ts";
-import { sweepEtaSeconds, sweepLine, type SweepSnapshot } from "./render.ts";
+import { sweepEtaSeconds, sweepLine, trialsDone, type SweepSnapshot } from "./render.ts";
 
 const trial = (over: Partial<TrialProgress>): TrialProgress => ({
   trialId: "t", model: "nano", task: "synthetic", method: "prompt_tuning", promptLength: 4, init: "random_uniform", seed: 0,
@@ -12,15 +12,16 @@ const trial = (over: Partial<TrialProgress>): TrialProgress => ({
 });
 
 describe("sweep ETA", () => {
-  it("is the steps left over the running trials' summed rate", () => {
-    // rates: 50 steps / 10 s = 5/s and 80 steps / 40 s = 2/s -> 7 steps/s
-    const running = [trial({ step: 50, etaSeconds: 10 }), trial({ step: 20, etaSeconds: 40 })];
-    // left: 50 + 80 running, plus 3 queued trials of a typical 100 steps
-    expect(sweepEtaSeconds(running, 3)).toBeCloseTo((50 + 80 + 300) / 7, 9);
+  it("is the work left over the wall-clock rate since the first sample", () => {
+    // 1 finished trial + half of one running: 1.5 trials of 4 done
+    const running = [trial({ step: 50, total: 100 })];
+    expect(trialsDone(1, running)).toBe(1.5);
+    // 0.5 trials' worth in 10 s -> 0.05 trials/s; 2.5 trials left -> 50 s
+    expect(sweepEtaSeconds({ at: 0, done: 1 }, { at: 10_000, done: 1.5 }, 4)).toBeCloseTo(50, 9);
   });
-  it("is unknown until a running trial has a rate", () => {
-    expect(sweepEtaSeconds([], 4)).toBeNull();
-    expect(sweepEtaSeconds([trial({ etaSeconds: null })], 1)).toBeNull();
+  it("is unknown until some progress has been seen", () => {
+    expect(sweepEtaSeconds({ at: 0, done: 1 }, { at: 5_000, done: 1 }, 4)).toBeNull();
+    expect(sweepEtaSeconds({ at: 0, done: 0 }, { at: 0, done: 0 }, 4)).toBeNull();
   });
 });
 

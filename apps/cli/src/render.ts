@@ -32,18 +32,21 @@ export function progressLines(rows: TrialProgress[]): string[] {
   });
 }
 
+/** Trials' worth of work done: finished trials plus each running trial's fraction of its steps. */
+export function trialsDone(done: number, running: TrialProgress[]): number {
+  return done + running.reduce((a, p) => a + (p.total > 0 ? Math.min(1, p.step / p.total) : 0), 0);
+}
+
 /**
- * The sweep's remaining time: the steps left (running trials' remaining steps, plus a typical
- * trial's steps for each queued one) over the summed rate of the running trials (each trial's
- * remaining steps over its own ETA). Null until some running trial has a rate.
+ * The sweep's remaining time from wall-clock progress since `since` (an earlier sample of
+ * trialsDone): everything a trial spends (training steps, evaluation, checkpoints, waiting in the
+ * queue) counts, so the estimate is not the per-trial ETAs' training-only optimism. Null until
+ * some progress has been seen.
  */
-export function sweepEtaSeconds(running: TrialProgress[], queued: number): number | null {
-  const timed = running.filter((p) => p.etaSeconds != null && p.etaSeconds > 0 && p.total > p.step);
-  const rate = timed.reduce((a, p) => a + (p.total - p.step) / p.etaSeconds!, 0);
-  if (!(rate > 0)) return null;
-  const typical = running.reduce((a, p) => a + p.total, 0) / running.length;
-  const left = running.reduce((a, p) => a + Math.max(0, p.total - p.step), 0) + queued * typical;
-  return left / rate;
+export function sweepEtaSeconds(since: { at: number; done: number }, now: { at: number; done: number }, total: number): number | null {
+  const rate = (now.done - since.done) / ((now.at - since.at) / 1000);
+  if (!(rate > 0) || !Number.isFinite(rate)) return null;
+  return Math.max(0, total - now.done) / rate;
 }
 
 export interface SweepSnapshot {

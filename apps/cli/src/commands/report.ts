@@ -19,7 +19,7 @@ export const command: Command = {
     if (!sweep || extra.length) throw new CliError(`expected one sweep name or id\nusage: ${this.usage}`, 2);
     const outDir = path.resolve((values.out as string | undefined) ?? path.join("reports", sweep.replace(/[^A-Za-z0-9._-]+/g, "-")));
     // DATABASE_URL when set; otherwise local mode's embedded PostgreSQL (./.ptune/pg).
-    const session = await openSession({ local: true });
+    const session = await openSession({ local: true, migrate: false });
     let r;
     try {
       r = await reportFromDatabase({ db: session.db, sweep, task: values.task as string | undefined, outDir, png: !values["no-png"] });

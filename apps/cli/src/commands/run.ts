@@ -12,15 +12,17 @@ import { queueNameFor, readSweepFile } from "@ptune/sweep";
 import { CliError, type Command } from "../command.ts";
 import { localDataDir, openSession } from "../database.ts";
 import { progressView } from "../progress-view.ts";
-import { duration, sweepEtaSeconds, table, type SweepSnapshot } from "../render.ts";
+import { duration, sweepEtaSeconds, table, trialsDone, type SweepSnapshot } from "../render.ts";
 
 const INTERRUPTED = 130; // 128 + SIGINT, what shells report for a Ctrl-C'd command
 
-async function snapshot(db: Db, sweepId: number, t0: number): Promise<SweepSnapshot> {
+/** The sweep now; `first` is the run's first sample of work done (the ETA's starting point). */
+async function snapshot(db: Db, sweepId: number, t0: number, first?: { at: number; done: number }): Promise<SweepSnapshot & { sample: { at: number; done: number } }> {
   const st = await sweepStatus(db, sweepId);
   const total = Object.values(st.totals).reduce((a, b) => a + b, 0);
   const done = st.totals.completed + st.totals.failed + st.totals.cancelled;
   const running = st.totals.running ? await runningProgress(db, sweepId) : [];
+  const sample = { at: Date.now(), done: trialsDone(done, running) };
   return {
     done,
     total,
@@ -28,7 +30,8 @@ async function snapshot(db: Db, sweepId: number, t0: number): Promise<SweepSnaps
     queued: st.totals.queued,
     running,
     elapsedSeconds: (Date.now() - t0) / 1000,
-    etaSeconds: sweepEtaSeconds(running, st.totals.queued),
+    etaSeconds: first ? sweepEtaSeconds(first, sample, total) : null,
+    sample,
   };
 }
 
@@ -94,8 +97,12 @@ export const command: Command = {
         log: process.env.PTUNE_DEBUG ? (l) => io.err(l) : undefined,
       });
 
+      let first: { at: number; done: number } | undefined;
       for (;;) {
-        last = await snapshot(s.db, submitted.sweepId, t0);
+        const snap = await snapshot(s.db, submitted.sweepId, t0, first);
+        first ??= snap.sample;
+        const { sample: _, ...shown } = snap;
+        last = shown;
         if (interrupted.signal.aborted) break;
         view.update(last);
         if (last.done === last.total) break;
