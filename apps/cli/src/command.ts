@@ -48,6 +48,17 @@ export function allOptions(cmd: Pick<Command, "options">): OptionSpec {
   return { ...cmd.options, ...COMMON };
 }
 
+/** Levenshtein distance, for "did you mean" on a mistyped flag. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
 /** parseArgs' own error messages span two lines and speak of positionals; one line instead. */
 function usageError(cmd: Command, e: Error & { code?: string }, argv: string[]): CliError {
   const flag = /'(-{1,2}[^' ]+)/.exec(e.message)?.[1] ?? argv.find((a) => a.startsWith("-")) ?? "";
@@ -56,7 +67,7 @@ function usageError(cmd: Command, e: Error & { code?: string }, argv: string[]):
     case "ERR_PARSE_ARGS_UNKNOWN_OPTION": {
       const names = Object.keys(allOptions(cmd));
       const bare = flag.replace(/^-+/, "").split("=")[0]!;
-      const near = names.find((n) => n.startsWith(bare) || bare.startsWith(n));
+      const near = names.find((n) => n.startsWith(bare) || bare.startsWith(n)) ?? names.find((n) => editDistance(n, bare) <= 2);
       return new CliError(`unknown option ${flag}${near ? ` (did you mean --${near}?)` : ""}; ${hint}`, 2);
     }
     case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":

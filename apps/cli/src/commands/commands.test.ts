@@ -42,6 +42,8 @@ describe("command registry", () => {
     expect(unknown).toBeInstanceOf(CliError);
     expect(unknown!.exitCode).toBe(2);
     expect(unknown!.message).toBe("unknown option --concurrenc (did you mean --concurrency?); see 'ptune run --help'");
+    expect(() => parseCommandArgs(run, ["s.yaml", "--intervl", "2"])).toThrow(/^unknown option --intervl \(did you mean --interval\?\); see 'ptune run --help'$/);
+    expect(() => parseCommandArgs(run, ["s.yaml", "--sizes", "a"])).toThrow(/^unknown option --sizes; see 'ptune run --help'$/);
     expect(() => parseCommandArgs(run, ["s.yaml", "--concurrency"])).toThrow(/^option --concurrency needs a value; see 'ptune run --help'$/);
   });
 });
