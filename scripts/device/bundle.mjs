@@ -30,6 +30,7 @@ await build({
   platform: "node",
   format: "esm",
   target: "node20",
+  conditions: ["ptune-source"], // bundle the TypeScript sources of @ptune/*, not their dist/
   minify: false, // readable stack traces from the device machine; the bundle stays ~2 MiB
   legalComments: "none",
   plugins: [ortFromEnv],

@@ -1,14 +1,30 @@
-// Which database a command talks to: DATABASE_URL when set (distributed mode), otherwise the
-// embedded PostgreSQL of local mode, kept in ./.ptune/pg (started, or reused when running).
-import { NotFoundError, startEmbeddedPostgres } from "@ptune/db";
+// Which database a command talks to: DATABASE_URL when set (distributed mode), otherwise local
+// mode's embedded PostgreSQL in <home>/pg, where home is PTUNE_HOME (or --home, which main.ts
+// turns into PTUNE_HOME), default ./.ptune. Only `ptune run` (and `ptune db migrate`) create a
+// local database; every other command that finds none says where it looked and stops.
+// The embedded server is shared by every process on the same home; the last one to leave stops it.
+import path from "node:path";
+import { embeddedDataExists, NotFoundError, startEmbeddedPostgres } from "@ptune/db";
 import { connect, EnvError, readEnv, type Connected } from "@ptune/queue";
 import { CliError } from "./command.ts";
 
 export interface Session extends Connected {
   mode: "distributed" | "local";
+  /** The embedded PostgreSQL's folder in local mode. */
+  dataDir?: string;
 }
 
-export async function openSession(opts: { local?: boolean; migrate?: boolean; dataDir?: string; onLog?: (l: string) => void } = {}): Promise<Session> {
+/** Local mode's folder: PTUNE_HOME, default ./.ptune (relative to the working directory). */
+export function ptuneHome(env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env.PTUNE_HOME || ".ptune");
+}
+
+/** The embedded PostgreSQL's data folder under the home. */
+export const localDataDir = (home = ptuneHome()) => path.join(home, "pg");
+
+export async function openSession(
+  opts: { local?: boolean; migrate?: boolean; dataDir?: string; create?: boolean; onLog?: (l: string) => void } = {},
+): Promise<Session> {
   const env = readEnv();
   if (env.DATABASE_URL && !opts.dataDir) {
     // --local only moves the queue into Postgres; without REDIS_URL that is the only option.
@@ -16,16 +32,29 @@ export async function openSession(opts: { local?: boolean; migrate?: boolean; da
     const c = await connect({ local, migrate: opts.migrate, env });
     return { ...c, mode: local ? "local" : "distributed" };
   }
-  const pg = await startEmbeddedPostgres({ dataDir: opts.dataDir, onLog: opts.onLog });
-  const c = await connect({ local: true, migrate: opts.migrate ?? true, env: { ...env, DATABASE_URL: pg.url } });
-  return {
-    ...c,
-    mode: "local",
-    async close() {
-      await c.close();
-      await pg.stop();
-    },
-  };
+  const dataDir = path.resolve(opts.dataDir ?? localDataDir());
+  if (!opts.create && !embeddedDataExists(dataDir)) {
+    throw new CliError(
+      `no local database in ${dataDir}: local mode keeps its data in PTUNE_HOME (now ${path.dirname(dataDir)}); ` +
+        `run a sweep there first (ptune run <sweep.yaml>), point elsewhere with --home DIR or PTUNE_HOME=DIR, or set DATABASE_URL`,
+    );
+  }
+  const pg = await startEmbeddedPostgres({ dataDir, create: !!opts.create, onLog: opts.onLog });
+  try {
+    const c = await connect({ local: true, migrate: opts.migrate ?? true, env: { ...env, DATABASE_URL: pg.url } });
+    return {
+      ...c,
+      mode: "local",
+      dataDir,
+      async close() {
+        await c.close();
+        await pg.stop();
+      },
+    };
+  } catch (e) {
+    await pg.stop();
+    throw e;
+  }
 }
 
 /**

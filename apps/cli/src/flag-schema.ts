@@ -12,9 +12,9 @@ export const intFlag = (flag: string, min: number) =>
     .refine((v) => v >= min, `--${flag} must be >= ${min}`)
     .optional();
 
-/** parseArgs options for a schema whose every key is a string flag. */
-export function stringOptions(schema: z.ZodObject): OptionSpec {
-  return Object.fromEntries(Object.keys(schema.shape).map((k) => [k, { type: "string" as const }]));
+/** parseArgs options for a schema whose every key is a string flag, each with its help line. */
+export function stringOptions<S extends z.ZodObject>(schema: S, help: Record<keyof S["shape"] & string, string>): OptionSpec {
+  return Object.fromEntries(Object.keys(schema.shape).map((k) => [k, { type: "string" as const, description: help[k as keyof typeof help] }]));
 }
 
 /** The parsed flags, or the schema's first issue as a usage error. */

@@ -1,38 +1,61 @@
-import { commands } from "./commands/index.ts";
-import { runCommand, type Command, type Io } from "./command.ts";
+// `ptune <command> [options]`: finds the command in the registry (commands/index.ts), loads its
+// module and runs it. `ptune`, `ptune --help` and `ptune <group>` list commands without loading any.
+import { commandHelp, runCommand, type Io } from "./command.ts";
+import { commands, groups, type CommandEntry } from "./commands/index.ts";
+
+function listing(entries: CommandEntry[], strip = ""): string[] {
+  const name = (e: CommandEntry) => e.name.slice(strip.length);
+  const width = Math.max(...entries.map((e) => name(e).length), 8);
+  return entries.map((e) => `  ${name(e).padEnd(width)}  ${e.summary}`);
+}
 
 function helpText(): string {
-  const width = Math.max(...commands.map((c) => c.name.length), 8);
-  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
-  return ["usage: ptune <command> [options]   (ptune <command> --help for details)", "", "commands:", ...lines].join("\n");
+  return [
+    "usage: ptune <command> [options]   (ptune <command> --help for its options)",
+    "",
+    "commands:",
+    ...listing(commands),
+    "",
+    `groups: ${Object.keys(groups).map((g) => `ptune ${g}`).join(", ")} list their commands`,
+  ].join("\n");
 }
 
-function commandHelp(c: Command): string {
-  const opts = Object.entries(c.options ?? {}).map(([k, o]) => `  --${k}${o.type === "string" ? " <value>" : ""}`);
-  return [`usage: ${c.usage}`, "", c.summary, ...(opts.length ? ["", "options:", ...opts, "  --json", "  --help"] : []), ...(c.example ? ["", `example: ${c.example}`] : [])].join("\n");
+function groupHelp(group: string): string {
+  const members = commands.filter((c) => c.name.startsWith(`${group} `));
+  return [`usage: ptune ${group} <command> [options]   (${groups[group]})`, "", "commands:", ...listing(members, `${group} `)].join("\n");
 }
 
-/** Finds the longest command name that prefixes argv ("models init" before "models"). */
-function resolve(argv: string[]): { cmd?: Command; rest: string[] } {
-  let best: Command | undefined;
+/** The longest command name that prefixes argv ("models init" before "models"). */
+function resolve(argv: string[]): { entry?: CommandEntry; rest: string[] } {
+  let best: CommandEntry | undefined;
   for (const c of commands) {
     const words = c.name.split(" ");
     if (words.every((w, i) => argv[i] === w) && (!best || words.length > best.name.split(" ").length)) best = c;
   }
-  return { cmd: best, rest: best ? argv.slice(best.name.split(" ").length) : argv };
+  return { entry: best, rest: best ? argv.slice(best.name.split(" ").length) : argv };
 }
 
 export async function main(argv: string[]): Promise<number> {
   const json = argv.includes("--json");
   const io: Io = { out: (l) => process.stdout.write(l + "\n"), err: (l) => process.stderr.write(l + "\n"), json };
-  if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") {
+  const first = argv[0];
+  if (first === undefined || first === "--help" || first === "-h" || first === "help") {
     io.out(helpText());
-    return argv.length === 0 ? 2 : 0;
+    return first === undefined ? 2 : 0;
   }
-  const { cmd, rest } = resolve(argv);
-  if (!cmd) {
-    io.err(`ptune: unknown command '${argv[0]}'. Run 'ptune --help' for the list.`);
+  const { entry, rest } = resolve(argv);
+  if (!entry) {
+    if (Object.hasOwn(groups, first)) {
+      const sub = argv[1];
+      if (sub === undefined || sub === "--help" || sub === "-h") {
+        io.out(groupHelp(first));
+        return sub === undefined ? 2 : 0;
+      }
+      io.err(`ptune ${first}: unknown command '${sub}'. Run 'ptune ${first}' for the list.`);
+      return 2;
+    }
+    io.err(`ptune: unknown command '${first}'. Run 'ptune --help' for the list.`);
     return 2;
   }
-  return runCommand(cmd, rest, io, commandHelp);
+  return runCommand(await entry.load(), rest, io, commandHelp);
 }

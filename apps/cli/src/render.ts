@@ -31,3 +31,36 @@ export function progressLines(rows: TrialProgress[]): string[] {
     return `  ${what.padEnd(40)} ${bar(p.step, p.total)} ${p.step}/${p.total} loss ${loss} ${rate} ETA ${duration(p.etaSeconds)}`;
   });
 }
+
+/** Trials' worth of work done: finished trials plus each running trial's fraction of its steps. */
+export function trialsDone(done: number, running: TrialProgress[]): number {
+  return done + running.reduce((a, p) => a + (p.total > 0 ? Math.min(1, p.step / p.total) : 0), 0);
+}
+
+/**
+ * The sweep's remaining time from wall-clock progress since `since` (an earlier sample of
+ * trialsDone): everything a trial spends (training steps, evaluation, checkpoints, waiting in the
+ * queue) counts, so the estimate is not the per-trial ETAs' training-only optimism. Null until
+ * some progress has been seen.
+ */
+export function sweepEtaSeconds(since: { at: number; done: number }, now: { at: number; done: number }, total: number): number | null {
+  const rate = (now.done - since.done) / ((now.at - since.at) / 1000);
+  if (!(rate > 0) || !Number.isFinite(rate)) return null;
+  return Math.max(0, total - now.done) / rate;
+}
+
+export interface SweepSnapshot {
+  done: number;
+  total: number;
+  failed: number;
+  queued: number;
+  running: TrialProgress[];
+  elapsedSeconds: number;
+  etaSeconds: number | null;
+}
+
+/** The one-line summary: bar, trials finished, failures, running, elapsed, sweep ETA. */
+export function sweepLine(s: SweepSnapshot): string {
+  const eta = s.done === s.total ? "" : `, ETA ${duration(s.etaSeconds)}`;
+  return `${bar(s.done, s.total)} ${s.done}/${s.total} trials finished (${s.failed} failed), ${s.running.length} running, ${s.queued} queued, ${duration(s.elapsedSeconds)} elapsed${eta}`;
+}

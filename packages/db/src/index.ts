@@ -2,7 +2,7 @@
 // prisma/ at the repository root; see prisma/README.md for the tables and views.
 export { openDb, transaction, type Db } from "./db.ts";
 export { migrate, migrationsDir, ensureDatabase, dropDatabase, redact, type MigrateResult } from "./migrate.ts";
-export { startEmbeddedPostgres, type EmbeddedPostgresHandle } from "./embedded.ts";
+export { startEmbeddedPostgres, embeddedDataExists, type EmbeddedPostgresHandle } from "./embedded.ts";
 export { StaleAttemptError, TrialClosedError, NotFoundError } from "./errors.ts";
 export {
   upsertSweep,

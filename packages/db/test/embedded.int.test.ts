@@ -18,6 +18,7 @@ describe("startEmbeddedPostgres", () => {
 
       const again = await startEmbeddedPostgres({ dataDir });
       expect(again).toMatchObject({ reused: true, url: pgh.url });
+      await again.stop(); // leaves the server to the first handle
 
       const c = new pg.Client({ connectionString: pgh.url });
       await c.connect();

@@ -24,7 +24,19 @@ export const command: Command = {
   summary: "time prompt-tuning steps of a T5 (random T5-small by default) and compare with plain MatMul GFLOP/s",
   usage: "ptune bench engine [--batch 2] [--input-len 64] [--target-len 8] [--prompt-len 20] [--steps 10] [--warmup 3] [--device cpu|cuda] [--dtype fp32] [--threads N] [--model DIR] [--json]",
   example: "ptune bench engine --batch 4 --input-len 128 --device cuda",
-  options: stringOptions(schema),
+  options: stringOptions(schema, {
+    batch: "examples per step (default: 2)",
+    "input-len": "input tokens per example (default: 64)",
+    "target-len": "target tokens per example (default: 8)",
+    "prompt-len": "soft-prompt length (default: 20)",
+    steps: "timed steps; the median is reported (default: 10)",
+    warmup: "untimed steps first (default: 3)",
+    threads: "onnxruntime intra-op threads (default: onnxruntime's)",
+    device: "cpu or cuda (default: cpu)",
+    dtype: "fp32, fp16 or bf16 frozen weights (default: fp32)",
+    model: "a T5 checkpoint directory (default: a random T5-small shape)",
+    "cache-dir": "where built graphs go (default: PTUNE_CACHE_DIR or ~/.cache/ptune)",
+  }),
   async run({ values }, io) {
     const v = parseFlags(schema, values);
     let r;

@@ -69,7 +69,27 @@ export const command: Command = {
   summary: "prompt-tuning ms/step and packed trials/hour of T5 v1.1 sizes (fp32 / half) next to Hugging Face PEFT",
   usage: "ptune bench gpu [--sizes small,base,large] [--dtypes fp32,fp16] [--k 1,2,4,8] [--steps 5] [--device cuda|cpu] [--anchor h100|h200|peft.json] [--budget-s N] [--skip xl:fp32] [--memory-gib 70] [--out results.json] [--json]",
   example: "ptune bench gpu --device cuda --sizes small,base --dtypes fp32,fp16,bf16 --k 1,4 --json",
-  options: stringOptions(schema),
+  options: stringOptions(schema, {
+    sizes: "T5 v1.1 sizes to time, comma separated (default: small,base,large)",
+    dtypes: "precisions, comma separated (default: fp32,fp16,bf16 on cuda; fp32,fp16 on cpu)",
+    k: "packed prompts per step to time, comma separated (default: 1,2,4,8)",
+    steps: "timed steps per row (default: 5)",
+    warmup: "untimed steps per row first",
+    device: "cuda or cpu (default: cuda)",
+    "device-id": "which GPU (default: 0)",
+    threads: "onnxruntime intra-op threads on cpu",
+    batch: "examples per step (default: the PEFT anchor's)",
+    "input-len": "input tokens per example (default: the PEFT anchor's)",
+    "target-len": "target tokens per example (default: the PEFT anchor's)",
+    "prompt-len": "soft-prompt length (default: the PEFT anchor's)",
+    "trial-steps": "steps per trial for trials/hour",
+    "memory-gib": "GPU memory to plan packs for (default: 70)",
+    "budget-s": "stop starting rows after this many seconds",
+    anchor: "PEFT figures to compare with: h100, h200 or a peft.json (default: by GPU name)",
+    skip: "size:dtype rows to leave out, comma separated (e.g. xl:fp32)",
+    "cache-dir": "where built graphs and random weights go (default: PTUNE_CACHE_DIR or ~/.cache/ptune)",
+    out: "also write the result JSON to this file",
+  }),
   async run({ values }, io) {
     const v = parseFlags(schema, values);
     const device = v.device ?? "cuda";

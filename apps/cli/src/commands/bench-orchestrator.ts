@@ -8,7 +8,10 @@ export const command: Command = {
   summary: "time validate+expand+enqueue of 10,000 trials and the queue's overhead per job",
   usage: "ptune bench orchestrator [--local] [--noop-jobs N] [--json]",
   example: "REDIS_URL=redis://127.0.0.1:6379 DATABASE_URL=postgresql://postgres@127.0.0.1/ptune ptune bench orchestrator",
-  options: { local: { type: "boolean" }, "noop-jobs": { type: "string" } },
+  options: {
+    local: { type: "boolean", description: "queue in PostgreSQL (BullMQ's Postgres backend) instead of Redis" },
+    "noop-jobs": { type: "string", description: "no-op jobs for the per-job overhead (default: 500)" },
+  },
   async run({ positionals, values }, io) {
     if (positionals.length) throw new CliError(`unexpected argument '${positionals[0]}'\nusage: ${this.usage}`, 2);
     const env = readEnv();

@@ -9,7 +9,7 @@ export const command: Command = {
   summary: "cancel a sweep: queued trials are dropped, running ones stop at their next step",
   usage: "ptune cancel <sweep name|id> [--local] [--json]",
   example: "ptune cancel quickstart",
-  options: { local: { type: "boolean" } },
+  options: { local: { type: "boolean", description: "the queue is in PostgreSQL (no REDIS_URL), as for submit --local" } },
   async run({ positionals, values }, io) {
     const [ref, ...extra] = positionals;
     if (!ref || extra.length) throw new CliError(`expected one sweep name or id\nusage: ${this.usage}`, 2);

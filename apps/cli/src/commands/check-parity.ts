@@ -19,7 +19,12 @@ export const command: Command = {
   summary: "compare the ONNX T5 engine with golden PyTorch tensors (loss, logits, gradients, decoding)",
   usage: "ptune check-parity <model-dir|hf:org/name[@rev]> <golden.safetensors> [--atol 1e-4] [--rtol 1e-3] [--device cpu|cuda] [--cache-dir DIR] [--json]",
   example: "ptune check-parity ../shared/fixtures/t5-golden/t5-tiny-v1_1 ../shared/fixtures/t5-golden/golden-t5-tiny-v1_1.safetensors",
-  options: { atol: { type: "string" }, rtol: { type: "string" }, device: { type: "string" }, "cache-dir": { type: "string" } },
+  options: {
+    atol: { type: "string", description: "absolute tolerance (default: 1e-4)" },
+    rtol: { type: "string", description: "relative tolerance (default: 1e-3)" },
+    device: { type: "string", description: "cpu or cuda (default: cpu)" },
+    "cache-dir": { type: "string", description: "where built graphs go (default: PTUNE_CACHE_DIR or ~/.cache/ptune)" },
+  },
   async run({ positionals, values }, io) {
     const [modelDir, golden, ...extra] = positionals;
     if (!modelDir || !golden || extra.length) throw new CliError(`expected <model-dir> <golden.safetensors>\nusage: ${this.usage}`, 2);

@@ -8,10 +8,14 @@ export const command: Command = {
   summary: "serve the live dashboard: sweeps, trial grid, training curves, workers, figures, queues",
   usage: "ptune dashboard [--port <n>] [--host <addr>] [--local] [--json]",
   example: "PTUNE_DASHBOARD_TOKEN=$(openssl rand -hex 16) ptune dashboard --port 8787",
-  options: { port: { type: "string" }, host: { type: "string" }, local: { type: "boolean" } },
+  options: {
+    port: { type: "string", description: "TCP port, 0 for any free one", default: "8787" },
+    host: { type: "string", description: "address to listen on", default: "127.0.0.1" },
+    local: { type: "boolean", description: "the queue is in PostgreSQL (no REDIS_URL), as for submit --local" },
+  },
   async run({ positionals, values }, io) {
     if (positionals.length) throw new CliError(`unexpected argument '${positionals[0]}'\nusage: ${this.usage}`, 2);
-    const port = values.port === undefined ? 8787 : Number(values.port);
+    const port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port: expected an integer 0-65535, got '${values.port}'`, 2);
     let env;
     try {

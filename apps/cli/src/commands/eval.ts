@@ -20,8 +20,15 @@ export const command: Command = {
   usage: USAGE,
   example: "ptune eval --prompt pretrained_prompts/t5_1_1_lm100k_base/rte.npy --model hf:google/t5-base-lm-adapt --task rte --data hf:datasets/aps/super_glue/rte@refs/convert/parquet",
   options: {
-    prompt: { type: "string" }, model: { type: "string" }, task: { type: "string" }, data: { type: "string" }, split: { type: "string" },
-    "batch-size": { type: "string" }, "max-examples": { type: "string" }, device: { type: "string" }, "cache-dir": { type: "string" },
+    prompt: { type: "string", description: "the prompt: a .npy file, a PEFT adapter folder, or a trial id (or unique prefix) in the database" },
+    model: { type: "string", description: "checkpoint folder or hf:<org>/<name>[@rev] (default: the trial's, or the adapter's base model)" },
+    task: { type: "string", description: "task name, e.g. rte or boolq (default: the trial's)" },
+    data: { type: "string", description: "task data folder or hf:datasets/<org>/<name>/<config>[@rev] (default: the trial's)" },
+    split: { type: "string", description: "validation, train or test", default: "validation" },
+    "batch-size": { type: "string", description: "examples per evaluation batch", default: "32" },
+    "max-examples": { type: "string", description: "score only the first N examples of the split (default: all)" },
+    device: { type: "string", description: "cpu or cuda", default: "cpu" },
+    "cache-dir": { type: "string", description: "where built ONNX graphs are cached (default: the user cache folder)" },
   },
   async run({ positionals, values }, io) {
     if (positionals.length) throw new CliError(`unexpected argument '${positionals[0]}'\nusage: ${USAGE}`, 2);

@@ -12,7 +12,10 @@ export const command: Command = {
   summary: "write a trial's best prompt as a PEFT adapter (adapter_model.safetensors + adapter_config.json) or a .npy",
   usage: USAGE,
   example: "ptune export 4828329fe077 --format peft --out adapters/rte-seed0",
-  options: { format: { type: "string" }, out: { type: "string" } },
+  options: {
+    format: { type: "string", description: "peft (adapter_model.safetensors + adapter_config.json) or npy (T5X) (required)" },
+    out: { type: "string", description: "output directory (peft) or .npy file (required)" },
+  },
   async run({ positionals, values }, io) {
     if (positionals.length !== 1) throw new CliError(`expected one trial id (or a unique prefix)\nusage: ${USAGE}`, 2);
     const format = values.format as string | undefined;

@@ -1,48 +1,50 @@
+// The command registry: names, one-line summaries and how to load each command. A command's
+// module (and the packages it imports: Prisma, onnxruntime, BullMQ...) is loaded only when that
+// command runs or shows its help, so `ptune --help` loads nothing but this file.
+// Add a command here and in its own file; commands.test.ts checks the two agree.
 import type { Command } from "../command.ts";
-import { command as benchEngine } from "./bench-engine.ts";
-import { command as benchGpu } from "./bench-gpu.ts";
-import { command as benchOrchestrator } from "./bench-orchestrator.ts";
-import { command as cancel } from "./cancel.ts";
-import { command as checkParity } from "./check-parity.ts";
-import { command as dashboard } from "./dashboard.ts";
-import { command as dbMigrate } from "./db-migrate.ts";
-import { command as ensemble } from "./ensemble.ts";
-import { command as evalPrompt } from "./eval.ts";
-import { command as exportPrompt } from "./export.ts";
-import { command as importPrompt } from "./import.ts";
-import { command as modelsInit } from "./models-init.ts";
-import { command as modelsPull } from "./models-pull.ts";
-import { command as neighbours } from "./neighbours.ts";
-import { command as report } from "./report.ts";
-import { command as retry } from "./retry.ts";
-import { command as run } from "./run.ts";
-import { command as status } from "./status.ts";
-import { command as submit } from "./submit.ts";
-import { command as trials } from "./trials.ts";
-import { command as worker } from "./worker.ts";
 
-// Every command, in the order `ptune --help` lists them: the local quickstart, the distributed
-// workflow, results and analyses, models and the engine, then benchmarks. Add new ones here.
-export const commands: Command[] = [
-  run,
-  submit,
-  worker,
-  status,
-  trials,
-  cancel,
-  retry,
-  report,
-  dashboard,
-  ensemble,
-  neighbours,
-  exportPrompt,
-  importPrompt,
-  evalPrompt,
-  modelsInit,
-  modelsPull,
-  checkParity,
-  dbMigrate,
-  benchEngine,
-  benchOrchestrator,
-  benchGpu,
+export interface CommandEntry {
+  name: string; // as in the command's file: "run", or "models init" for a group's sub-command
+  summary: string;
+  load(): Promise<Command>;
+}
+
+/** Groups of sub-commands: `ptune models` lists the `models ...` commands. */
+export const groups: Record<string, string> = {
+  models: "model checkpoints",
+  db: "the database",
+  bench: "benchmarks that print figures",
+};
+
+const entry = (name: string, summary: string, load: () => Promise<{ command: Command }>): CommandEntry => ({
+  name,
+  summary,
+  load: async () => (await load()).command,
+});
+
+// In the order `ptune --help` lists them: the local quickstart, the distributed workflow, results
+// and analyses, models and the engine, then the database and benchmarks.
+export const commands: CommandEntry[] = [
+  entry("run", "run a sweep locally: embedded Postgres, local workers, result table (no servers needed)", () => import("./run.ts")),
+  entry("submit", "validate a sweep YAML, record its trials in the database and queue them (idempotent)", () => import("./submit.ts")),
+  entry("worker", "run a worker daemon that trains the queued trials of the given model sizes", () => import("./worker.ts")),
+  entry("status", "trial counts per size/task/state, and progress of running trials", () => import("./status.ts")),
+  entry("trials", "the trials of a sweep with their state and best dev score", () => import("./trials.ts")),
+  entry("cancel", "cancel a sweep: queued trials are dropped, running ones stop at their next step", () => import("./cancel.ts")),
+  entry("retry", "re-queue a sweep's failed trials (they resume from their last checkpoint)", () => import("./retry.ts")),
+  entry("report", "render a sweep's figures (SVG/PNG), CSV series and report.md from the database", () => import("./report.ts")),
+  entry("dashboard", "serve the live dashboard: sweeps, trial grid, training curves, workers, figures, queues", () => import("./dashboard.ts")),
+  entry("ensemble", "prompt ensemble of a sweep's trials (paper Table 3): average / best / majority vote, stored for the report", () => import("./ensemble.ts")),
+  entry("neighbours", "nearest vocabulary tokens of each position of a trial's best prompt (paper §7), stored for the report", () => import("./neighbours.ts")),
+  entry("export", "write a trial's best prompt as a PEFT adapter (adapter_model.safetensors + adapter_config.json) or a .npy", () => import("./export.ts")),
+  entry("eval", "score a prompt (.npy, PEFT adapter or trial) on a model and task split with the task's T5 metrics", () => import("./eval.ts")),
+  entry("import", "read a prompt exported as a PEFT adapter or .npy and print its shape and statistics", () => import("./import.ts")),
+  entry("models init", "write a seeded, randomly initialised T5 (config, safetensors, tokenizer) for machines without weights", () => import("./models-init.ts")),
+  entry("models pull", "download a Hugging Face model (or dataset) into the standard Hugging Face cache", () => import("./models-pull.ts")),
+  entry("check-parity", "compare the ONNX T5 engine with golden PyTorch tensors (loss, logits, gradients, decoding)", () => import("./check-parity.ts")),
+  entry("db migrate", "create the database if missing and apply pending migrations (tables and views)", () => import("./db-migrate.ts")),
+  entry("bench engine", "time prompt-tuning steps of a T5 (random T5-small by default) and compare with plain MatMul GFLOP/s", () => import("./bench-engine.ts")),
+  entry("bench orchestrator", "time validate+expand+enqueue of 10,000 trials and the queue's overhead per job", () => import("./bench-orchestrator.ts")),
+  entry("bench gpu", "prompt-tuning ms/step and packed trials/hour of T5 v1.1 sizes (fp32 / half) next to Hugging Face PEFT", () => import("./bench-gpu.ts")),
 ];

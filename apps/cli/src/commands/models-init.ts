@@ -13,8 +13,13 @@ export const command: Command = {
   name: "models init",
   summary: "write a seeded, randomly initialised T5 (config, safetensors, tokenizer) for machines without weights",
   usage: `ptune models init <dir> --preset <${Object.keys(T5_PRESETS).join("|")}> [--seed N] [--dtype F32|F16|BF16] [--force] [--json]`,
-  example: "ptune models init models/t5-nano --preset t5-nano --seed 0",
-  options: { preset: { type: "string" }, seed: { type: "string" }, dtype: { type: "string" }, force: { type: "boolean" } },
+  example: "ptune models init .ptune/models/t5-nano --preset t5-nano --seed 0",
+  options: {
+    preset: { type: "string", description: `model shape: ${Object.keys(T5_PRESETS).join(", ")}`, default: "t5-nano" },
+    seed: { type: "string", description: "random seed of the weights", default: "0" },
+    dtype: { type: "string", description: "stored precision: F32, F16 or BF16", default: "F32" },
+    force: { type: "boolean", description: "overwrite a directory that already holds a checkpoint" },
+  },
   async run({ positionals, values }, io) {
     const [dirArg, ...extra] = positionals;
     if (!dirArg || extra.length) throw new CliError(`expected one output directory\nusage: ${this.usage}`, 2);

@@ -15,7 +15,10 @@ export const command: Command = {
   summary: "nearest vocabulary tokens of each position of a trial's best prompt (paper §7), stored for the report",
   usage: USAGE,
   example: "ptune neighbours 4828329fe077 --k 5",
-  options: { k: { type: "string" }, "dry-run": { type: "boolean" } },
+  options: {
+    k: { type: "string", description: "nearest tokens per prompt position (default: 5)" },
+    "dry-run": { type: "boolean", description: "print the neighbours without storing them" },
+  },
   async run({ positionals, values }, io) {
     if (positionals.length !== 1) throw new CliError(`expected one trial id (or a unique prefix)\nusage: ${USAGE}`, 2);
     const k = intOption(values, "k") ?? 5;

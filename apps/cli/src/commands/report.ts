@@ -8,15 +8,19 @@ export const command: Command = {
   name: "report",
   summary: "render a sweep's figures (SVG/PNG), CSV series and report.md from the database",
   usage: "ptune report <sweep | sweep@version | id> [--out <dir>] [--task <task>] [--no-png] [--json]",
-  example: "ptune report quickstart --out reports/quickstart --task superglue",
-  options: { out: { type: "string" }, task: { type: "string" }, "no-png": { type: "boolean" } },
+  example: "ptune report quickstart --out reports/quickstart --task synthetic",
+  options: {
+    out: { type: "string", description: "output directory (default: reports/<sweep>)" },
+    task: { type: "string", description: "only this task's figures (a task name, or superglue for the SuperGLUE average)" },
+    "no-png": { type: "boolean", description: "write SVG only, no PNG" },
+  },
   async run({ positionals, values }, io) {
     const [sweep, ...extra] = positionals;
     // a name means its latest version; name@2 an older one (prisma/README.md, "Sweep versions")
     if (!sweep || extra.length) throw new CliError(`expected one sweep name (its latest version), name@version or id\nusage: ${this.usage}`, 2);
     const outDir = path.resolve((values.out as string | undefined) ?? path.join("reports", sweep.replace(/[^A-Za-z0-9._-]+/g, "-")));
     // DATABASE_URL when set; otherwise local mode's embedded PostgreSQL (./.ptune/pg).
-    const session = await openSession({ local: true });
+    const session = await openSession({ local: true, migrate: false });
     let r;
     try {
       r = await reportFromDatabase({ db: session.db, sweep, task: values.task as string | undefined, outDir, png: !values["no-png"] });

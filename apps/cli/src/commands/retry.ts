@@ -9,7 +9,10 @@ export const command: Command = {
   summary: "re-queue a sweep's failed trials (they resume from their last checkpoint)",
   usage: "ptune retry <sweep name|id> --failed [--local] [--json]",
   example: "ptune retry quickstart --failed",
-  options: { failed: { type: "boolean" }, local: { type: "boolean" } },
+  options: {
+    failed: { type: "boolean", description: "re-queue the failed trials (required: the only kind for now)" },
+    local: { type: "boolean", description: "the queue is in PostgreSQL (no REDIS_URL), as for submit --local" },
+  },
   async run({ positionals, values }, io) {
     const [ref, ...extra] = positionals;
     if (!ref || extra.length) throw new CliError(`expected one sweep name or id\nusage: ${this.usage}`, 2);

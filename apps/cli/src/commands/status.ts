@@ -36,7 +36,11 @@ export const command: Command = {
   summary: "trial counts per size/task/state, and progress of running trials",
   usage: "ptune status [sweep] [--watch] [--interval s] [--local] [--json]",
   example: "ptune status quickstart --watch",
-  options: { watch: { type: "boolean", short: "w" }, interval: { type: "string" }, local: { type: "boolean" } },
+  options: {
+    watch: { type: "boolean", short: "w", description: "redraw until the sweep has no queued or running trials" },
+    interval: { type: "string", description: "seconds between redraws with --watch (default: 2)" },
+    local: { type: "boolean", description: "the queue is in PostgreSQL (no REDIS_URL), as for submit --local" },
+  },
   async run({ positionals, values }, io) {
     return withSession({ local: values.local ? true : undefined, migrate: false }, async (c) => {
       const every = Number(values.interval ?? 2) * 1000;

@@ -10,7 +10,10 @@ export const command: Command = {
   summary: "validate a sweep YAML, record its trials in the database and queue them (idempotent)",
   usage: "ptune submit <sweep.yaml> [--local] [--new-version] [--json]",
   example: "REDIS_URL=redis://127.0.0.1:6379 DATABASE_URL=postgresql://postgres@127.0.0.1/ptune ptune submit sweeps/quickstart.yaml",
-  options: { local: { type: "boolean" }, "new-version": { type: "boolean" } },
+  options: {
+    local: { type: "boolean", description: "queue in PostgreSQL (BullMQ's Postgres backend) instead of Redis (default without REDIS_URL)" },
+    "new-version": { type: "boolean", description: "record a changed sweep spec as the next version of its name (else a changed spec is refused)" },
+  },
   async run({ positionals, values }, io) {
     const [file, ...extra] = positionals;
     if (!file || extra.length) throw new CliError(`expected one sweep file\nusage: ${this.usage}`, 2);

@@ -8,7 +8,7 @@ export const command: Command = {
   summary: "the trials of a sweep with their state and best dev score",
   usage: "ptune trials <sweep> [--state queued|running|completed|failed|cancelled] [--json]",
   example: "ptune trials quickstart --state failed",
-  options: { state: { type: "string" } },
+  options: { state: { type: "string", description: "only trials in this state: queued, running, completed, failed or cancelled" } },
   async run({ positionals, values }, io) {
     if (!positionals[0]) throw new CliError("which sweep? usage: ptune trials <sweep>", 2);
     const state = values.state as string | undefined;
