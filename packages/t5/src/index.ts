@@ -15,8 +15,5 @@ export { layerNorm, geluNew, attention, feedForward, encoder, decoder, lmHead, e
 export { buildGraph, graphKey, type GraphSpec, type PromptMode } from "./graphs/build.ts";
 export { cacheRoot, GRAPH_VERSION } from "./graphs/cache.ts";
 export { checkParity, compareTensors, goldenInputs, type ParityRow, type ParityChecker, type Golden, type Tolerance } from "./parity/check-parity.ts";
-export { benchEngine, promptStepFlops, t5ForwardMacs, type EngineBenchOptions, type EngineBenchResult, type BenchShape } from "../bench/engine-bench.ts";
-export { benchGpu, loadAnchor, activationBytes, PEFT_SHAPE, PAPER_TRIAL_STEPS, type GpuBenchOptions, type GpuBenchResult, type GpuBenchRow, type PackedRow, type Anchor } from "../bench/gpu-bench.ts";
-export { precisionParity, compareGrads, type PrecisionParity } from "../bench/precision-parity.ts";
 export { storedDtype, type Precision } from "./model/t5.ts";
 export { tokenizerJsonFromSpiece, parseSentencePieceModel } from "./tokenizer/spiece.ts";

@@ -1,6 +1,6 @@
 // ptune bench engine: ms per prompt-tuning step, analytic FLOPs, achieved GFLOP/s, and a plain
 // MatMul's GFLOP/s on the same execution provider (default model: random T5-small shape).
-import { benchEngine } from "@ptune/t5";
+import { benchEngine } from "@ptune/t5/bench";
 import { z } from "zod";
 import { CliError, type Command } from "../command.ts";
 import { intFlag, parseFlags, stringOptions } from "../flag-schema.ts";

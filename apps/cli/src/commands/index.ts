@@ -1,6 +1,7 @@
 import type { Command } from "../command.ts";
 import { command as benchEngine } from "./bench-engine.ts";
 import { command as benchGpu } from "./bench-gpu.ts";
+import { command as benchMemory } from "./bench-memory.ts";
 import { command as benchOrchestrator } from "./bench-orchestrator.ts";
 import { command as cancel } from "./cancel.ts";
 import { command as checkParity } from "./check-parity.ts";
@@ -41,4 +42,5 @@ export const commands: Command[] = [
   benchEngine,
   benchOrchestrator,
   benchGpu,
+  benchMemory,
 ];
