@@ -12,7 +12,7 @@ export { initRandomT5, T5_PRESETS, DEFAULT_WORDS, type InitRandomT5Options, type
 export { buildUnigramTokenizerJson } from "./tokenizer/build-unigram.ts";
 export { T5Engine, FP16_LOSS_SCALE, BatchError, type Batch, type EncoderBatch, type EngineOptions, type SharedPrompt, type PerExamplePrompt, type TunedView, type ForwardResult, type GreedyOptions } from "./engine.ts";
 export { layerNorm, geluNew, attention, feedForward, encoder, decoder, lmHead, encoderInput, positionBias, type WeightFn } from "./model/t5.ts";
-export { buildGraph, graphKey, type GraphSpec, type PromptMode } from "./graphs/build.ts";
+export { buildGraph, graphId, graphKey, type GraphId, type GraphKind, type PromptMode } from "./graphs/build.ts";
 export { cacheRoot, GRAPH_VERSION } from "./graphs/cache.ts";
 export { checkParity, compareTensors, goldenInputs, type ParityRow, type ParityChecker, type Golden, type Tolerance } from "./parity/check-parity.ts";
 export { storedDtype, type Precision } from "./model/t5.ts";

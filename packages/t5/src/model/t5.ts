@@ -86,20 +86,24 @@ export function causalBias(decoderIds: Tensor, dtype: FloatDType): Tensor {
   return ops.where(later, g.scalar(dtype, maskValue(dtype)), g.scalar(dtype, 0));
 }
 
-/** T5Attention: multi-head attention whose scores get `bias` (position bias + masks) and no scaling. */
-export function attention(c: T5Config, W: WeightFn, prefix: string, xq: Tensor, xkv: Tensor, bias: Tensor): Tensor {
-  const H = c.num_heads;
-  const dk = c.d_kv;
-  const heads = (x: Tensor, w: string) => transpose(reshape(linear(x, W(`${prefix}.${w}.weight`)), [0, 0, H, dk]), [0, 2, 1, 3]); // (B, H, T, dk)
-  const q = heads(xq, "q");
-  const k = heads(xkv, "k");
-  const v = heads(xkv, "v");
+/** The (B, H, T, dk) heads of projection `w` ("q" | "k" | "v") of the attention at `prefix`. */
+export function heads(c: T5Config, W: WeightFn, prefix: string, x: Tensor, w: "q" | "k" | "v"): Tensor {
+  return transpose(reshape(linear(x, W(`${prefix}.${w}.weight`)), [0, 0, c.num_heads, c.d_kv]), [0, 2, 1, 3]);
+}
+
+/** Attention of query heads over key/value heads (B, H, *, dk), scores plus `bias`, then the output projection. */
+export function attend(c: T5Config, W: WeightFn, prefix: string, q: Tensor, k: Tensor, v: Tensor, bias: Tensor): Tensor {
   // HF T5: scores = q @ k^T with no 1/sqrt(d_kv) (folded into the initialisation of q);
   // bias and softmax in float32 (HF: softmax(scores.float())), probabilities back to v's dtype
   const scores = add(as(matmul(q, transpose(k, [0, 1, 3, 2])), bias.dtype), bias); // (B, H, Tq, Tk)
   const probs = as(softmax(scores, -1), v.dtype);
-  const ctx = reshape(transpose(matmul(probs, v), [0, 2, 1, 3]), [0, 0, H * dk]); // (B, Tq, H*dk)
+  const ctx = reshape(transpose(matmul(probs, v), [0, 2, 1, 3]), [0, 0, c.num_heads * c.d_kv]); // (B, Tq, H*dk)
   return linear(ctx, W(`${prefix}.o.weight`));
+}
+
+/** T5Attention: multi-head attention whose scores get `bias` (position bias + masks) and no scaling. */
+export function attention(c: T5Config, W: WeightFn, prefix: string, xq: Tensor, xkv: Tensor, bias: Tensor): Tensor {
+  return attend(c, W, prefix, heads(c, W, prefix, xq, "q"), heads(c, W, prefix, xkv, "k"), heads(c, W, prefix, xkv, "v"), bias);
 }
 
 /** T5DenseActDense (v1.0, ReLU) or T5DenseGatedActDense (v1.1, gelu_new gate). */
@@ -140,6 +144,47 @@ export function decoder(c: T5Config, W: WeightFn, decoderIds: Tensor, buckets: T
     h = add(h, as(feedForward(c, W, `${b}.2`, layerNorm(h, W(`${b}.2.layer_norm.weight`), eps)), h.dtype));
   }
   return layerNorm(h, W("decoder.final_layer_norm.weight"), eps); // (B, L, d)
+}
+
+/** Keys and values of one attention, (B, H, T, dk) each. */
+export interface KV {
+  k: Tensor;
+  v: Tensor;
+}
+
+/** The cross-attention keys/values of every decoder block from the encoder output (computed once per decoding). */
+export function crossKV(c: T5Config, W: WeightFn, enc: Tensor): KV[] {
+  return Array.from({ length: c.num_decoder_layers }, (_, i) => {
+    const p = `decoder.block.${i}.layer.1.EncDecAttention`;
+    return { k: heads(c, W, p, enc, "k"), v: heads(c, W, p, enc, "v") };
+  });
+}
+
+/**
+ * One decoder position with caches (transformers' T5 with past_key_values): ids (B, 1) at position
+ * t, `past` the self-attention keys/values of positions 0..t-1 per block, `buckets` (1, t+1) the
+ * relative buckets of this query against every key (no causal mask: every key is at or before t).
+ * Returns the hidden state (B, 1, d) and the self-attention keys/values of positions 0..t.
+ */
+export function decoderStep(c: T5Config, W: WeightFn, ids: Tensor, buckets: Tensor, cross: KV[], encMask: Tensor, past: KV[], dtype: FloatDType): { h: Tensor; present: KV[] } {
+  const eps = c.layer_norm_epsilon;
+  const selfBias = positionBias(W("decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"), buckets); // (1, H, 1, t+1)
+  const crossBias = keyMaskBias(encMask, dtype);
+  let h = as(gather(W("decoder.embed_tokens.weight"), ids, 0), dtype); // (B, 1, d)
+  const present: KV[] = [];
+  for (let i = 0; i < c.num_decoder_layers; i++) {
+    const b = `decoder.block.${i}.layer`;
+    const sp = `${b}.0.SelfAttention`;
+    const n0 = layerNorm(h, W(`${b}.0.layer_norm.weight`), eps);
+    const k = concat([past[i].k, heads(c, W, sp, n0, "k")], 2); // (B, H, t+1, dk)
+    const v = concat([past[i].v, heads(c, W, sp, n0, "v")], 2);
+    present.push({ k, v });
+    h = add(h, as(attend(c, W, sp, heads(c, W, sp, n0, "q"), k, v, selfBias), h.dtype));
+    const cp = `${b}.1.EncDecAttention`;
+    h = add(h, as(attend(c, W, cp, heads(c, W, cp, layerNorm(h, W(`${b}.1.layer_norm.weight`), eps), "q"), cross[i].k, cross[i].v, crossBias), h.dtype));
+    h = add(h, as(feedForward(c, W, `${b}.2`, layerNorm(h, W(`${b}.2.layer_norm.weight`), eps)), h.dtype));
+  }
+  return { h: layerNorm(h, W("decoder.final_layer_norm.weight"), eps), present };
 }
 
 /** LM head: v1.0 ties it to shared.weight and scales the decoder output by d_model^-0.5; v1.1 has its own. */
