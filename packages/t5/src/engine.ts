@@ -30,6 +30,12 @@ export interface EngineOptions {
   dtype?: Precision;
   /** Static loss scale of the half-precision backward pass (default: 1024 for fp16, 1 otherwise). */
   lossScale?: number;
+  /**
+   * How the frozen weights enter the graphs (docs/memory.md): "inputs" (default on the CPU EP: one
+   * host copy bound to every session) or "frozen" (default on CUDA: initializers in each session,
+   * external data pointing at the checkpoint's bytes; on the CPU EP one prepacked copy per session).
+   */
+  weightBinding?: "inputs" | "frozen";
 }
 const optionsSchema = z.object({
   device: z.enum(["cpu", "cuda"]).optional(),
@@ -38,6 +44,7 @@ const optionsSchema = z.object({
   threads: z.number().int().positive().optional(),
   dtype: z.enum(["fp32", "fp16", "bf16"]).optional(),
   lossScale: z.number().positive().optional(),
+  weightBinding: z.enum(["inputs", "frozen"]).optional(),
 });
 
 /** fp16's default loss scale: gradients of ~1e-6 flush to zero in fp16 (smallest normal 6e-5). */
@@ -91,6 +98,9 @@ export class T5Engine {
       throw new Error(`T5Engine.open: option '${issue.path.join(".")}': ${issue.message}`);
     }
     const opts = parsed.data;
+    if (opts.weightBinding === "inputs" && opts.device === "cuda") {
+      throw new Error("T5Engine.open: weightBinding 'inputs' needs the CPU EP (onnxruntime-node copies every input to the GPU on every run); use 'frozen' on CUDA");
+    }
     if (opts.dtype === "bf16" && opts.device !== "cuda") {
       throw new Error("T5Engine.open: dtype 'bf16' needs device 'cuda' (onnxruntime's CPU execution provider has no bfloat16 MatMul); use 'fp32' or 'fp16' on the CPU");
     }
@@ -107,7 +117,7 @@ export class T5Engine {
 
   /** How the frozen weights enter the graphs on this engine's device. */
   private get frozenWeights(): GraphId["weights"] {
-    return this.opts.device === "cuda" ? "frozen" : "inputs";
+    return this.opts.weightBinding ?? (this.opts.device === "cuda" ? "frozen" : "inputs");
   }
 
   /**

@@ -1,16 +1,19 @@
 // On-disk cache of built graphs, keyed by checkpoint content hash + graph identity (build.ts graphKey):
 //   <cacheDir>/t5/<checkpoint hash>/<graphKey>.g<GRAPH_VERSION>.onnx     a graph (structure only when weights are inputs)
-//   <cacheDir>/t5/<checkpoint hash>/ckpt-<i>.safetensors -> the checkpoint's file i (a symlink)
+//   <cacheDir>/t5/<checkpoint hash>/ckpt-<i>.safetensors     the checkpoint's file i (a hard link: no bytes copied)
 //   <cacheDir>/t5/<checkpoint hash>/weights.<precision>.{bin,json}      converted weights, only when needed
 // Frozen graphs (`weights: "frozen"`, the CUDA EP's) keep the weights as initializers whose external
 // data is the checkpoint's own safetensors bytes wherever the stored dtype is the compute dtype
 // (safetensors stores raw little-endian tensors at known offsets, onnx/docs/ExternalData.md reads
 // location/offset/length): no second copy on disk. Only tensors that need a real conversion
 // (a dtype change: fp32 checkpoint, fp16 compute) go to one converted weights file. onnxruntime
-// resolves external data relative to the model file, hence the symlinks beside the graphs.
+// resolves external data relative to the model file and (1.29) refuses a path whose canonical form
+// leaves the model's directory, symlinks included; hence hard links beside the graphs. Where a
+// hard link is impossible (another filesystem, a file we may not link), those tensors are copied
+// into the converted file instead: correct, one copy on disk, and `ptune bench memory` shows it.
 // Graphs with weights as inputs (the CPU EP's, model tuning, tuned views) have no weight bytes at all.
 // The cache defaults to $PTUNE_CACHE_DIR or ~/.cache/ptune, never the read-only fixtures.
-import { existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
 import { ExternalDataWriter, saveModel, type FloatDType, type Tensor } from "@ptune/onnx";
@@ -78,16 +81,20 @@ export function ensureWeightsIndex(ckpt: Checkpoint, table: WeightTable, dir: st
   const indexFile = path.join(dir, `weights.${precision}.json`);
   if (existsSync(indexFile)) return JSON.parse(readFileSync(indexFile, "utf8")) as WeightsIndex;
   mkdirSync(dir, { recursive: true });
-  const links = new Map<string, string>();
-  const link = (file: string) => {
-    let name = links.get(file);
-    if (name) return name;
-    name = `ckpt-${links.size}.safetensors`;
-    // write then rename: a concurrent engine never sees a missing or half-made link
+  const links = new Map<string, string | null>();
+  /** the checkpoint file's name in `dir` (a hard link), or null when it cannot be linked */
+  const link = (file: string): string | null => {
+    if (links.has(file)) return links.get(file)!;
+    let name: string | null = `ckpt-${links.size}.safetensors`;
+    // link then rename: a concurrent engine never sees a half-made entry
     const tmpLink = path.join(dir, `${name}.${process.pid}.tmp`);
-    if (existsSync(tmpLink)) unlinkSync(tmpLink);
-    symlinkSync(path.resolve(file), tmpLink);
-    renameSync(tmpLink, path.join(dir, name));
+    try {
+      if (existsSync(tmpLink)) unlinkSync(tmpLink);
+      linkSync(path.resolve(file), tmpLink);
+      renameSync(tmpLink, path.join(dir, name));
+    } catch {
+      name = null;
+    }
     links.set(file, name);
     return name;
   };
@@ -98,11 +105,14 @@ export function ensureWeightsIndex(ckpt: Checkpoint, table: WeightTable, dir: st
   try {
     for (const name of Object.keys(table.shapes)) {
       const dtype = storedDtype(name, precision);
-      if (ckpt.info(name).dtype === ST[dtype]) {
-        const loc = ckpt.location(name);
-        tensors[name] = { location: link(loc.file), offset: loc.offset, length: loc.length, dtype };
+      const same = ckpt.info(name).dtype === ST[dtype];
+      const loc = same ? ckpt.location(name) : undefined;
+      const linked = loc ? link(loc.file) : null;
+      if (loc && linked) {
+        tensors[name] = { location: linked, offset: loc.offset, length: loc.length, dtype };
       } else {
-        const ref = (w ??= new ExternalDataWriter(tmp)).append(fromFloat32(ST[dtype], ckpt.read(name)));
+        const bytes = same ? ckpt.readRaw(name) : fromFloat32(ST[dtype], ckpt.read(name));
+        const ref = (w ??= new ExternalDataWriter(tmp)).append(bytes);
         tensors[name] = { location: converted, offset: ref.offset, length: ref.length, dtype };
       }
     }
