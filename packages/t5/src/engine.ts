@@ -10,6 +10,7 @@ import type { T5Config } from "./config.ts";
 import { graphId, graphKey, type GraphId, type GraphKind, type PromptMode } from "./graphs/build.ts";
 import { bindWeights, cacheRoot, ensureGraph, ensureWeightsIndex, weightTable, type WeightTable } from "./graphs/cache.ts";
 import { storedDtype, type Precision } from "./model/t5.ts";
+import { roleOf } from "./model/weights.ts";
 import { relativePositionBucket } from "./relative-position.ts";
 import { BatchError, encoderFeeds, labelFeeds, validateBatch, validateEncoder, type Batch, type EncoderBatch } from "./graphs/feeds.ts";
 
@@ -153,7 +154,7 @@ export class T5Engine {
     let t = this.frozen.get(name);
     if (!t) {
       const shape = this.ckpt.info(name).shape;
-      const dtype = storedDtype(name, this.precision);
+      const dtype = storedDtype(roleOf(this.config, name), this.precision);
       if (dtype === "float32") t = new ort.Tensor("float32", this.ckpt.read(name), shape);
       else if (dtype === "float16") {
         const bytes = this.ckpt.info(name).dtype === "F16" ? this.ckpt.readRaw(name).slice() : fromFloat32("F16", this.ckpt.read(name));
@@ -166,7 +167,7 @@ export class T5Engine {
 
   /** float32 values of a checkpoint weight: the frozen tensor itself when that is float32 (no second copy). */
   private fp32Weight(name: string): Float32Array {
-    if (this.frozenWeights === "inputs" && storedDtype(name, this.precision) === "float32") return this.frozenTensor(name).data as Float32Array;
+    if (this.frozenWeights === "inputs" && storedDtype(roleOf(this.config, name), this.precision) === "float32") return this.frozenTensor(name).data as Float32Array;
     let v = this.fp32.get(name);
     if (!v) this.fp32.set(name, (v = this.ckpt.read(name)));
     return v;

@@ -16,4 +16,5 @@ export { buildGraph, graphId, graphKey, type GraphId, type GraphKind, type Promp
 export { cacheRoot, GRAPH_VERSION } from "./graphs/cache.ts";
 export { checkParity, compareTensors, goldenInputs, type ParityRow, type ParityChecker, type Golden, type Tolerance } from "./parity/check-parity.ts";
 export { storedDtype, type Precision } from "./model/t5.ts";
+export { t5Weights, weightsOf, roleOf, type T5Weights, type Weight, type WeightRole, type AttentionWeights, type FfnWeights, type EncoderBlock, type DecoderBlock } from "./model/weights.ts";
 export { tokenizerJsonFromSpiece, parseSentencePieceModel } from "./tokenizer/spiece.ts";

@@ -14,6 +14,7 @@ import { T5Engine } from "../src/engine.ts";
 import { buildGraph, graphId } from "../src/graphs/build.ts";
 import { ensureWeightsIndex, weightTable } from "../src/graphs/cache.ts";
 import { storedDtype, type Precision } from "../src/model/t5.ts";
+import { roleOf } from "../src/model/weights.ts";
 
 const cacheDir = mkdtempSync(path.join(tmpdir(), "ptune-precision-"));
 afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
@@ -31,7 +32,7 @@ function promptStepGraph(v: "v1_0" | "v1_1", precision: Precision): Graph {
       let t = made.get(n);
       if (!t) {
         const shape = shapes.get(n)!;
-        const dtype = storedDtype(n, precision);
+        const dtype = storedDtype(roleOf(c, n), precision);
         const size = shape.reduce((a, b) => a * b, 1) * (dtype === "float32" ? 4 : 2);
         made.set(n, (t = g.initializer(n, dtype, shape, { bytes: new Uint8Array(size) })));
       }

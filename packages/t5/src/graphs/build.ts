@@ -10,10 +10,11 @@
 // weights' stored dtype decides where half precision is used inside (model/t5.ts).
 import { crossEntropy, grad, Graph, isFloat, ops, type Tensor } from "@ptune/onnx";
 import type { T5Config } from "../config.ts";
+import { weightsOf } from "../model/weights.ts";
 import { crossKV, decoder, decoderStep, encoder, encoderInput, lmHead, type KV, type Precision, type WeightFn } from "../model/t5.ts";
 
 /** The dtype attention keys/values come out in: the dtype of the projection weights. */
-const kvDtype = (W: WeightFn) => W("decoder.block.0.layer.1.EncDecAttention.k.weight").dtype;
+const kvDtype = (c: T5Config, W: WeightFn) => W(weightsOf(c).decoder.blocks[0].crossAttention.k.name).dtype;
 
 export type PromptMode = "none" | "shared" | "perExample";
 export type GraphKind =
@@ -83,7 +84,7 @@ function encoderPart(g: Graph, c: T5Config, W: WeightFn, mode: PromptMode) {
   let prompt: Tensor | undefined;
   if (mode === "shared") prompt = g.input("prompt", dtype, [P, c.d_model]);
   if (mode === "perExample") prompt = g.input("prompts", dtype, [B, P, c.d_model]);
-  const enc = encoder(c, W, encoderInput(W, inputIds, prompt), mask, buckets, dtype);
+  const enc = encoder(c, W, encoderInput(c, W, inputIds, prompt), mask, buckets, dtype);
   return { enc, mask, prompt };
 }
 
@@ -116,8 +117,8 @@ export function buildGraph(c: T5Config, spec: GraphId, bind: WeightBinder): Grap
     const kvShape = (len: string) => [B, c.num_heads, len, c.d_kv];
     const cross: KV[] = [], past: KV[] = [];
     for (let i = 0; i < c.num_decoder_layers; i++) {
-      cross.push({ k: g.input(`cross_k.${i}`, kvDtype(W), kvShape(S)), v: g.input(`cross_v.${i}`, kvDtype(W), kvShape(S)) });
-      past.push({ k: g.input(`past_k.${i}`, kvDtype(W), kvShape("past")), v: g.input(`past_v.${i}`, kvDtype(W), kvShape("past")) });
+      cross.push({ k: g.input(`cross_k.${i}`, kvDtype(c, W), kvShape(S)), v: g.input(`cross_v.${i}`, kvDtype(c, W), kvShape(S)) });
+      past.push({ k: g.input(`past_k.${i}`, kvDtype(c, W), kvShape("past")), v: g.input(`past_v.${i}`, kvDtype(c, W), kvShape("past")) });
     }
     const { h, present } = decoderStep(c, W, ids, buckets, cross, mask, past, F32);
     g.output(ops.argMax(lmHead(c, W, h), -1, false), "next_ids"); // (B, 1)

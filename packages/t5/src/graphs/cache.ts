@@ -21,6 +21,7 @@ import type { Checkpoint } from "../checkpoint/checkpoint.ts";
 import { fromFloat32 } from "../checkpoint/dtype.ts";
 import type { T5Config } from "../config.ts";
 import { storedDtype, type Precision } from "../model/t5.ts";
+import { roleOf, weightsOf, type WeightRole } from "../model/weights.ts";
 import { buildGraph, graphKey, type GraphId, type WeightBinder } from "./build.ts";
 
 /** Bump when the graphs change meaning, so stale cached graphs are rebuilt. */
@@ -36,12 +37,12 @@ export function cacheRoot(cacheDir?: string): string {
 /** The weights the graphs ask for: canonical names with shapes, and the names that resolve to another. */
 export interface WeightTable {
   shapes: Record<string, number[]>;
+  /** each canonical name's role in the weight tree (decides its stored dtype) */
+  roles: Record<string, WeightRole>;
   /** names the graphs use that are stored under another name (tied LM head, shared token embeddings) */
   aliases: Record<string, string>;
 }
 
-/** Every weight name the graphs may ask for besides the checkpoint's canonical tensors. */
-export const GRAPH_WEIGHT_EXTRAS = ["encoder.embed_tokens.weight", "decoder.embed_tokens.weight"];
 
 /**
  * Token embeddings as transformers 5 sees them: `encoder.embed_tokens` / `decoder.embed_tokens` are
@@ -50,21 +51,29 @@ export const GRAPH_WEIGHT_EXTRAS = ["encoder.embed_tokens.weight", "decoder.embe
  */
 export function weightTable(ckpt: Checkpoint): WeightTable {
   const aliases: Record<string, string> = {};
-  if (ckpt.lmHeadTied) aliases["lm_head.weight"] = "shared.weight";
-  const shared = ckpt.readRaw("shared.weight");
-  for (const n of GRAPH_WEIGHT_EXTRAS) {
+  if (ckpt.lmHeadTied) aliases["lm_head.weight"] = "shared.weight"; // tied head: one tensor
+  const tree = weightsOf(ckpt.config);
+  // every weight name the graphs may ask for besides the checkpoint's canonical tensors
+  const extras = [tree.encoder.embedTokens.name, tree.decoder.embedTokens.name];
+  const shared = ckpt.readRaw(tree.shared.name);
+  for (const n of extras) {
     if (!ckpt.has(n)) {
-      aliases[n] = "shared.weight";
+      aliases[n] = tree.shared.name;
       continue;
     }
     const raw = ckpt.readRaw(n);
     if (Buffer.compare(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), Buffer.from(shared.buffer, shared.byteOffset, shared.byteLength)) === 0) {
-      aliases[n] = "shared.weight";
+      aliases[n] = tree.shared.name;
     }
   }
   const shapes: Record<string, number[]> = {};
-  for (const n of [...ckpt.tensors(), ...GRAPH_WEIGHT_EXTRAS]) if (!aliases[n]) shapes[n] = ckpt.info(n).shape;
-  return { shapes, aliases };
+  const roles: Record<string, WeightRole> = {};
+  for (const n of [...ckpt.tensors(), ...extras]) {
+    if (aliases[n]) continue;
+    shapes[n] = ckpt.info(n).shape;
+    roles[n] = roleOf(ckpt.config, n);
+  }
+  return { shapes, roles, aliases };
 }
 
 /** Where each frozen weight's bytes are for the graphs of one precision (external data, relative to the cache dir). */
@@ -104,7 +113,7 @@ export function ensureWeightsIndex(ckpt: Checkpoint, table: WeightTable, dir: st
   const tensors: WeightsIndex["tensors"] = {};
   try {
     for (const name of Object.keys(table.shapes)) {
-      const dtype = storedDtype(name, precision);
+      const dtype = storedDtype(table.roles[name], precision);
       const same = ckpt.info(name).dtype === ST[dtype];
       const loc = same ? ckpt.location(name) : undefined;
       const linked = loc ? link(loc.file) : null;
@@ -128,7 +137,7 @@ export function ensureWeightsIndex(ckpt: Checkpoint, table: WeightTable, dir: st
 
 /**
  * Binds the weight names the model asks for to graph tensors, once per stored tensor (aliases
- * resolve first), in the dtype `storedDtype(name, precision)` gives: initializers pointing at
+ * resolve first), in the dtype `storedDtype(role, precision)` gives: initializers pointing at
  * `index` (frozen graphs), or graph inputs named by the canonical tensor name.
  */
 export const bindWeights =
@@ -141,7 +150,7 @@ export const bindWeights =
       if (!t) {
         const shape = table.shapes[n];
         if (!shape) throw new Error(`T5 graph: the checkpoint has no tensor '${n}'`);
-        const dtype = storedDtype(n, precision);
+        const dtype = storedDtype(table.roles[n], precision);
         const e = index?.tensors[n];
         t = e ? g.initializer(n, dtype, shape, { external: { location: e.location, offset: e.offset, length: e.length } }) : g.input(n, dtype, shape);
         made.set(n, t);
