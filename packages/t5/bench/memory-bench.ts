@@ -8,6 +8,7 @@ import path from "node:path";
 import { mulberry32, normals } from "@ptune/onnx";
 import { openCheckpoint } from "../src/checkpoint/checkpoint.ts";
 import { T5Engine, type Batch, type EngineOptions } from "../src/engine.ts";
+import { estimateTrialMemory, type TrialMemory } from "../src/memory.ts";
 
 export interface MemoryBenchOptions {
   modelDir: string;
@@ -41,6 +42,9 @@ export interface MemoryBenchResult {
   ratio: number;
   cacheBytes: number;
   checkpointBytes: number;
+  /** what routing assumes (@ptune/t5 estimateTrialMemory) and its error against the measured peak */
+  estimate: TrialMemory;
+  estimateError: number;
 }
 
 const maxRss = () => process.resourceUsage().maxRSS * 1024; // KiB on Linux
@@ -119,7 +123,10 @@ export async function benchMemory(o: MemoryBenchOptions): Promise<MemoryBenchRes
     await engine.close();
   }
   const peakRssBytes = Math.max(...phases.map((p) => p.peakRssBytes));
+  const estimate = estimateTrialMemory(c, { batch: B, inputLen: T, promptLen: P, targetLen: L }, precision);
   return {
+    estimate,
+    estimateError: estimate.totalBytes / peakRssBytes - 1,
     model: o.modelDir,
     precision,
     shape: { batch: B, inputLen: T, promptLen: P, targetLen: L, decodeTokens },

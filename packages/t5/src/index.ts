@@ -18,3 +18,4 @@ export { checkParity, compareTensors, goldenInputs, type ParityRow, type ParityC
 export { storedDtype, type Precision } from "./model/t5.ts";
 export { t5Weights, weightsOf, roleOf, type T5Weights, type Weight, type WeightRole, type AttentionWeights, type FfnWeights, type EncoderBlock, type DecoderBlock } from "./model/weights.ts";
 export { tokenizerJsonFromSpiece, parseSentencePieceModel } from "./tokenizer/spiece.ts";
+export { estimateTrialMemory, weightBytes, activationCount, RUNTIME_BYTES, ACTIVATION_FACTOR, type TrialShape, type TrialMemory } from "./memory.ts";

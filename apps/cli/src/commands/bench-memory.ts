@@ -26,6 +26,8 @@ function print(r: MemoryBenchResult, out: (l: string) => void) {
   out(`model ${r.model} (${r.precision}): batch ${s.batch}, input ${s.inputLen} + prompt ${s.promptLen}, target ${s.targetLen}, ${s.decodeTokens} greedy tokens`);
   out(`  weights ${gib(r.weightBytes)} (checkpoint files ${gib(r.checkpointBytes)}); process before the engine ${gib(r.baselineRssBytes)}`);
   for (const p of r.phases) out(`  ${p.phase.padEnd(6)} peak RSS ${gib(p.peakRssBytes).padStart(10)}  (${(p.peakRssBytes / r.weightBytes).toFixed(2)}x weights)  ${p.msPerCall.toFixed(0)} ms/call`);
+  const e = r.estimate;
+  out(`  routing estimate ${gib(e.totalBytes)} (weights ${gib(e.weightBytes)} + activations ${gib(e.activationBytes)} + runtime ${gib(e.runtimeBytes)}): ${(100 * r.estimateError).toFixed(1)}% against the measured peak`);
   out(`  peak / weights ${r.ratio.toFixed(2)}; cache on disk ${gib(r.cacheBytes)} (${((100 * r.cacheBytes) / Math.max(1, r.checkpointBytes)).toFixed(2)}% of the checkpoint)`);
 }
 
