@@ -49,8 +49,11 @@ export interface MemoryBenchResult {
 
 const maxRss = () => process.resourceUsage().maxRSS * 1024; // KiB on Linux
 
-/** Bytes of the files under `dir` (0 when it does not exist). */
-export function dirBytes(dir: string): number {
+/**
+ * Bytes of the files under `dir` (0 when it does not exist), not counting `skip` inodes (the
+ * checkpoint's own files, hard-linked into the cache: the same bytes on disk, not a copy).
+ */
+export function dirBytes(dir: string, skip: ReadonlySet<number> = new Set()): number {
   let n = 0;
   let entries;
   try {
@@ -60,7 +63,11 @@ export function dirBytes(dir: string): number {
   }
   for (const e of entries) {
     const p = path.join(dir, e.name);
-    n += e.isDirectory() ? dirBytes(p) : statSync(p).size;
+    if (e.isDirectory()) n += dirBytes(p, skip);
+    else {
+      const st = statSync(p);
+      if (!skip.has(st.ino)) n += st.size;
+    }
   }
   return n;
 }
@@ -77,6 +84,7 @@ export async function benchMemory(o: MemoryBenchOptions): Promise<MemoryBenchRes
   const c = ckpt.config;
   // weights in the compute dtype, one per stored tensor (tied names are one tensor)
   let weightBytes = 0, checkpointBytes = 0;
+  const checkpointInodes = new Set(ckpt.files.map((f) => statSync(f).ino));
   for (const n of ckpt.tensors()) {
     const shape = ckpt.info(n).shape;
     weightBytes += shape.reduce((a, b) => a * b, 1) * elem;
@@ -135,7 +143,7 @@ export async function benchMemory(o: MemoryBenchOptions): Promise<MemoryBenchRes
     phases,
     peakRssBytes,
     ratio: peakRssBytes / weightBytes,
-    cacheBytes: dirBytes(engine.cacheDir),
+    cacheBytes: dirBytes(engine.cacheDir, checkpointInodes),
     checkpointBytes,
   };
 }

@@ -16,6 +16,7 @@ const schema = z.object({
   threads: intFlag("threads", 1),
   device: z.enum(["cpu", "cuda"], { message: "--device must be cpu or cuda" }).optional(),
   dtype: z.enum(["fp32", "fp16", "bf16"], { message: "--dtype must be fp32, fp16 or bf16" }).optional(),
+  "weight-binding": z.enum(["inputs", "frozen"], { message: "--weight-binding must be inputs or frozen" }).optional(),
   "cache-dir": z.string().optional(),
 });
 
@@ -34,7 +35,7 @@ function print(r: MemoryBenchResult, out: (l: string) => void) {
 export const command: Command = {
   name: "bench memory",
   summary: "peak memory of what a prompt-tuning trial runs (train steps, rank scoring, greedy decoding) against the model's weight bytes",
-  usage: "ptune bench memory <model-dir> [--batch 1] [--input-len 128] [--prompt-len 100] [--target-len 8] [--steps 3] [--decode-tokens 8] [--device cpu|cuda] [--dtype fp32] [--threads N] [--cache-dir DIR] [--json]",
+  usage: "ptune bench memory <model-dir> [--batch 1] [--input-len 128] [--prompt-len 100] [--target-len 8] [--steps 3] [--decode-tokens 8] [--device cpu|cuda] [--dtype fp32] [--threads N] [--weight-binding inputs|frozen] [--cache-dir DIR] [--json]",
   example: "ptune bench memory ~/models/t5-v1_1-large --batch 8",
   options: stringOptions(schema),
   async run({ positionals, values }, io) {
@@ -51,7 +52,7 @@ export const command: Command = {
         promptLen: v["prompt-len"],
         steps: v.steps,
         decodeTokens: v["decode-tokens"],
-        engine: { device: v.device, dtype: v.dtype, threads: v.threads, cacheDir: v["cache-dir"] },
+        engine: { device: v.device, dtype: v.dtype, threads: v.threads, cacheDir: v["cache-dir"], weightBinding: v["weight-binding"] },
         log: io.json ? undefined : (l) => io.err(l),
       });
     } catch (e) {
