@@ -35,7 +35,7 @@ export function weightBytes(c: T5Config, precision: Precision): number {
  * per decoder layer the same over L positions plus the cross-attention over S; the logits thrice
  * (logits, log-softmax, its cotangent).
  */
-export function activationCount(c: T5Config, s: TrialShape): number {
+export function activationCount(c: Pick<T5Config, "d_model" | "d_kv" | "num_heads" | "d_ff" | "num_layers" | "num_decoder_layers" | "vocab_size">, s: TrialShape): number {
   const S = s.promptLen + s.inputLen, L = s.targetLen, d = c.d_model, i = c.num_heads * c.d_kv, H = c.num_heads, f = c.d_ff;
   const enc = S * (6 * d + 4 * i + 3 * H * S + 6 * f);
   const dec = L * (10 * d + 6 * i + 3 * H * L + 3 * H * S + 6 * f) + 2 * S * i;
