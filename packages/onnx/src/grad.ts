@@ -1,9 +1,12 @@
 // Reverse-mode differentiation over a built graph: one backward walk from `loss`, calling each
-// node's VJP rule (ops.ts RULES) and summing cotangents where a tensor fans out. Broadcasting is
-// undone inside the rules (unbroadcast). An op without a rule on the path fails with its name.
+// node's VJP rule (ops.ts RULES) and summing cotangents where a tensor fans out. The walk, not the
+// rules, undoes broadcasting: each input's cotangent is summed back to that input's shape
+// (unbroadcast), as tinygrad's backward does. Rules return every input's cotangent; those no
+// `wrt` tensor depends on are dropped here, and nodes the outputs do not reach are left out when
+// the graph is saved (serialize.ts). An op without a rule on the path fails with its name.
 import { isFloat } from "./dtype.ts";
 import type { Node, Tensor } from "./graph.ts";
-import { add, constantOfShape, shapeOf, RULES } from "./ops.ts";
+import { add, constantOfShape, shapeOf, unbroadcast, RULES } from "./ops.ts";
 
 /** Nodes that `roots` depend on, in topological order (inputs before users). */
 export function topoOrder(roots: Tensor[]): Node[] {
@@ -54,17 +57,16 @@ export function grad(loss: Tensor, wrt: Tensor[], seed?: Tensor): Tensor[] {
     const node = order[k];
     const g = cot.get(node.output);
     if (!g) continue;
-    const needs = node.inputs.map((x) => live.has(x));
-    if (!needs.some(Boolean)) continue;
+    if (!node.inputs.some((x) => live.has(x))) continue;
     const rule = RULES.get(node.opType);
     if (!rule || rule.vjp === undefined) {
       throw new Error(`grad: no VJP rule for op '${node.opType}' (node ${node.name}, output ${node.output.toString()})`);
     }
     if (rule.vjp === "nondiff") continue;
-    const gs = rule.vjp(g, { inputs: node.inputs, out: node.output, attrs: node.attrs, needs });
+    const gs = rule.vjp(g, { inputs: node.inputs, out: node.output, attrs: node.attrs });
     node.inputs.forEach((x, i) => {
       const gi = gs[i];
-      if (gi && needs[i]) accumulate(x, gi);
+      if (gi && live.has(x)) accumulate(x, unbroadcast(gi, x.shape));
     });
   }
   return wrt.map((w) => cot.get(w) ?? constantOfShape(shapeOf(w), w.dtype, 0, w.shape));

@@ -5,7 +5,7 @@ export * as ops from "./ops.ts";
 export { defineOp, RULES, unbroadcast, type VjpRule, type VjpContext } from "./ops.ts";
 export { grad, topoOrder } from "./grad.ts";
 export { crossEntropy } from "./nn.ts";
-export { saveModel, ExternalDataWriter, type SaveOptions } from "./serialize.ts";
+export { saveModel, reachable, ExternalDataWriter, type SaveOptions } from "./serialize.ts";
 export { createSession, toOrt, fromOrt, Session, ort, type SessionOptions } from "./session.ts";
 export { checkVjp, type VjpInput, type VjpReport } from "./check-vjp.ts";
 export { mulberry32, normals } from "./rng.ts";

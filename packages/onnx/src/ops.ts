@@ -12,10 +12,13 @@ export interface VjpContext {
   inputs: Tensor[];
   out: Tensor;
   attrs: Attrs;
-  /** needs[i]: whether input i needs a gradient (skip the work otherwise) */
-  needs: boolean[];
 }
-/** Given the output cotangent, the cotangent of each input (null: none / not differentiable there). */
+/**
+ * Given the output cotangent, the cotangent of each input (null: none / not differentiable there),
+ * in the output's broadcast shape or the input's own: `grad()` sums a broadcast cotangent back to
+ * the input's shape, and serialization keeps only what the outputs reach, so a rule computes
+ * every input's cotangent and never asks which ones are wanted (tinygrad, JAX).
+ */
 export type VjpRule = (g: Tensor, ctx: VjpContext) => (Tensor | null)[];
 
 export interface OpRule {
@@ -76,22 +79,14 @@ function binary(opType: string, vjp: VjpRule | "nondiff", outDtype?: DType) {
   });
 }
 
-export const add = binary("Add", (g, { inputs: [a, b] }) => [unbroadcast(g, a.shape), unbroadcast(g, b.shape)]);
-export const sub = binary("Sub", (g, { inputs: [a, b], needs }) => [unbroadcast(g, a.shape), needs[1] ? unbroadcast(neg(g), b.shape) : null]);
-export const mul = binary("Mul", (g, { inputs: [a, b], needs }) => [
-  needs[0] ? unbroadcast(mul(g, b), a.shape) : null,
-  needs[1] ? unbroadcast(mul(g, a), b.shape) : null,
-]);
+export const add = binary("Add", (g) => [g, g]);
+export const sub = binary("Sub", (g) => [g, neg(g)]);
+export const mul = binary("Mul", (g, { inputs: [a, b] }) => [mul(g, b), mul(g, a)]);
 // d(a/b)/db = -a/b^2 = -out/b
-export const div = binary("Div", (g, { inputs: [a, b], out, needs }) => [
-  needs[0] ? unbroadcast(div(g, b), a.shape) : null,
-  needs[1] ? unbroadcast(neg(div(mul(g, out), b)), b.shape) : null,
-]);
-// d x^y/dx = y x^(y-1);  d x^y/dy = x^y ln x (only where asked: ln of a negative base is NaN)
-export const pow = binary("Pow", (g, { inputs: [x, y], out, needs }) => [
-  needs[0] ? unbroadcast(mul(g, mul(y, pow(x, sub(y, 1)))), x.shape) : null,
-  needs[1] ? unbroadcast(mul(g, mul(out, log(x))), y.shape) : null,
-]);
+export const div = binary("Div", (g, { inputs: [, b], out }) => [div(g, b), neg(div(mul(g, out), b))]);
+// d x^y/dx = y x^(y-1);  d x^y/dy = x^y ln x (NaN for a negative base: harmless unless y is
+// differentiated, and pruned from the saved graph when it is not)
+export const pow = binary("Pow", (g, { inputs: [x, y], out }) => [mul(g, mul(y, pow(x, sub(y, 1)))), mul(g, mul(out, log(x)))]);
 export const equal = binary("Equal", "nondiff", "bool");
 export const less = binary("Less", "nondiff", "bool");
 export const greater = binary("Greater", "nondiff", "bool");
@@ -138,10 +133,7 @@ export const matmul: (a: Tensor, b: Tensor) => Tensor = defineOp({
     }
     return { dtype: a.dtype, shape: [...broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), "MatMul"), m, n] };
   },
-  vjp: (g, { inputs: [a, b], needs }) => [
-    needs[0] ? unbroadcast(matmul(g, swapLast(b)), a.shape) : null,
-    needs[1] ? unbroadcast(matmul(swapLast(a), g), b.shape) : null,
-  ],
+  vjp: (g, { inputs: [a, b] }) => [matmul(g, swapLast(b)), matmul(swapLast(a), g)],
 });
 
 // ---- reductions ---------------------------------------------------------------------------
@@ -229,13 +221,13 @@ export const concat: (xs: Tensor[], axis: number) => Tensor = defineOp({
     for (const x of xs.slice(1)) shape[ax] = addDims(shape[ax], x.shape[ax]);
     return { dtype: xs[0].dtype, shape };
   },
-  vjp: (g, { inputs, attrs, needs }) => {
+  vjp: (g, { inputs, attrs }) => {
     const ax = normAxis(readInt(attrs, "axis"), g.rank, "Concat");
     let start: Tensor | number = 0;
     return inputs.map((x, k) => {
       const len: Tensor | number = typeof x.shape[ax] === "number" ? (x.shape[ax] as number) : gather(shapeOf(x), x.graph.ints([ax]));
       const end: Tensor | number = typeof start === "number" && typeof len === "number" ? start + len : add(asInts(start, x), asInts(len, x));
-      const piece = needs[k] ? sliceDyn(g, asInts(start, x), asInts(end, x), [ax], x.shape) : null;
+      const piece = isFloat(x.dtype) ? sliceDyn(g, asInts(start, x), asInts(end, x), [ax], x.shape) : null;
       start = end;
       return piece;
     });
@@ -354,7 +346,7 @@ export const expand = defineOp({
   opType: "Expand",
   emit: (x: Tensor, shape: Tensor, outShape: Shape) => ({ inputs: [x, shape], attrs: shapeAttr(outShape) }),
   shape: ([x], at) => ({ dtype: x.dtype, shape: broadcastShapes(x.shape, readShapeAttr(at), "Expand") }),
-  vjp: (g, { inputs: [x] }) => [unbroadcast(g, x.shape), null],
+  vjp: (g) => [g, null], // grad() sums the broadcast cotangent back to x's shape
 });
 export const where: (c: Tensor, a: TensorLike, b: TensorLike) => Tensor = defineOp({
   opType: "Where",
@@ -366,11 +358,7 @@ export const where: (c: Tensor, a: TensorLike, b: TensorLike) => Tensor = define
     sameDtype("Where", [a, b]);
     return { dtype: a.dtype, shape: broadcastShapes(c.shape, broadcastShapes(a.shape, b.shape, "Where"), "Where") };
   },
-  vjp: (g, { inputs: [c, a, b], needs }) => [
-    null,
-    needs[1] ? unbroadcast(where(c, g, 0), a.shape) : null,
-    needs[2] ? unbroadcast(where(c, 0, g), b.shape) : null,
-  ],
+  vjp: (g, { inputs: [c] }) => [null, where(c, g, 0), where(c, 0, g)],
 });
 export const cast: (x: Tensor, to: DType) => Tensor = defineOp({
   opType: "Cast",

@@ -6,6 +6,7 @@
 import { closeSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
 import { DTYPES, encodeValues } from "./dtype.ts";
+import { topoOrder } from "./grad.ts";
 import type { AttrValue, Graph, Initializer, Tensor } from "./graph.ts";
 import { ATTR, DATA_LOCATION, IR_VERSION, ModelProto, OPSET } from "./proto.ts";
 
@@ -78,9 +79,21 @@ function initProto(init: Initializer, side: () => ExternalDataWriter, threshold:
   };
 }
 
-/** Serialises `graph` (its outputs must be set) to `file`; returns the path written. */
+/**
+ * The nodes and initializers the outputs depend on, in the graph's (topological) order: a VJP rule
+ * builds every input's cotangent, and the ones nothing uses must not cost a kernel or a weight.
+ */
+export function reachable(graph: Graph): { nodes: Graph["nodes"]; initializers: Initializer[] } {
+  const keep = new Set(topoOrder(graph.outputs));
+  const used = new Set<Tensor>(graph.outputs);
+  for (const n of keep) for (const x of n.inputs) used.add(x);
+  return { nodes: graph.nodes.filter((n) => keep.has(n)), initializers: graph.initializers.filter((i) => used.has(i.tensor)) };
+}
+
+/** Serialises the part of `graph` its outputs reach (they must be set) to `file`; returns the path written. */
 export function saveModel(graph: Graph, file: string, opts: SaveOptions = {}): string {
   if (graph.outputs.length === 0) throw new Error(`saveModel(${file}): graph '${graph.name}' has no outputs`);
+  const { nodes, initializers } = reachable(graph);
   mkdirSync(path.dirname(file), { recursive: true });
   let writer: ExternalDataWriter | undefined;
   const side = () => (writer ??= new ExternalDataWriter(`${file}.data`));
@@ -94,8 +107,8 @@ export function saveModel(graph: Graph, file: string, opts: SaveOptions = {}): s
       name: graph.name,
       input: graph.inputs.map(valueInfo),
       output: graph.outputs.map(valueInfo),
-      initializer: graph.initializers.map((i) => initProto(i, side, opts.externalThreshold ?? Infinity)),
-      node: graph.nodes.map((n) => ({
+      initializer: initializers.map((i) => initProto(i, side, opts.externalThreshold ?? Infinity)),
+      node: nodes.map((n) => ({
         name: n.name,
         opType: n.opType,
         input: n.inputs.map((x) => x.name),

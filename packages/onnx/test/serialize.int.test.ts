@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { createSession, ExternalDataWriter, Graph, ops, saveModel, toOrt } from "../src/index.ts";
+import { createSession, ExternalDataWriter, grad, Graph, ops, reachable, saveModel, toOrt } from "../src/index.ts";
 import { ModelProto } from "../src/proto.ts";
 
 const dir = mkdtempSync(path.join(tmpdir(), "ptune-onnx-"));
@@ -16,6 +16,26 @@ function affine(name: string) {
 }
 
 describe("saveModel", () => {
+  it("saves only what the outputs reach: cotangents of inputs nobody differentiates are left out", async () => {
+    const g = new Graph("pruned");
+    const x = g.input("x", "float32", [2, 3]);
+    const y = g.input("y", "float32", [3]); // broadcast against x, not differentiated
+    const loss = ops.reduceSum(ops.pow(x, y), [0, 1], false);
+    const [dx] = grad(loss, [x]);
+    g.output(dx, "dx");
+    // Pow's rule built d/dy = out * ln(x) (a Log node) and the walker's un-broadcast of it (a ReduceSum)
+    expect(g.nodes.some((n) => n.opType === "Log")).toBe(true);
+    const kept = reachable(g).nodes;
+    expect(kept.some((n) => n.opType === "Log")).toBe(false);
+    expect(kept.length).toBeLessThan(g.nodes.length);
+    const s = await createSession(saveModel(g, path.join(dir, "pruned.onnx")));
+    const out = await s.run({ x: toOrt("float32", [2, 3], [1, 2, 3, 4, 5, 6]), y: toOrt("float32", [3], [2, 1, 3]) });
+    // d/dx x^y = y x^(y-1)
+    expect(Array.from(out.dx.data as Float32Array)).toEqual([2, 1, 27, 8, 1, 108]);
+    await s.close();
+  });
+
+
   it("writes a model onnxruntime runs, with symbolic dims serving several batch sizes", async () => {
     const { g, x } = affine("inline");
     const w = g.initializer("w", "float32", [3, 2], [1, 2, 3, 4, 5, 6]);

@@ -20,6 +20,8 @@ export interface EngineBenchOptions extends Partial<BenchShape> {
   modelDir?: string; // default: a seeded random T5-small (8+8 layers, d 512, 6 heads, d_ff 1024, gated-GELU, vocab 32128)
   device?: "cpu" | "cuda";
   dtype?: "fp32" | "fp16" | "bf16";
+  /** T5Engine's weightBinding: "inputs" (CPU default, one copy) or "frozen" (prepacked per session; docs/memory.md) */
+  weightBinding?: "inputs" | "frozen";
   threads?: number;
   steps?: number;
   warmup?: number;
@@ -99,7 +101,7 @@ export async function benchEngine(o: EngineBenchOptions = {}): Promise<EngineBen
       await initRandomT5(modelDir, { preset: "small", seed: 0, config: { dropout_rate: 0 } });
     }
   }
-  const engine = await T5Engine.open(modelDir, { device, threads: o.threads, cacheDir: o.cacheDir, dtype: o.dtype });
+  const engine = await T5Engine.open(modelDir, { device, threads: o.threads, cacheDir: o.cacheDir, dtype: o.dtype, weightBinding: o.weightBinding });
   try {
     const c = engine.config;
     const { batch: B, inputLen: T, targetLen: L, promptLen: P } = shape;

@@ -16,6 +16,7 @@ import { initRandomT5, T5_PRESETS } from "../src/random-init.ts";
 import anchorsJson from "./peft-anchors.json" with { type: "json" };
 import { compareGrads, randomBatch } from "./precision-parity.ts";
 import type { BenchShape } from "./engine-bench.ts";
+import { activationCount } from "../src/memory.ts";
 
 export const PEFT_SHAPE: BenchShape = { batch: 32, inputLen: 128, targetLen: 8, promptLen: 100 };
 /** The paper's steps per trial (Lester et al. 2021, §3: 30,000 steps). */
@@ -124,11 +125,7 @@ const anchorPrec = (d: Precision) => (d === "fp32" ? "fp32" : "bf16");
  */
 export function activationBytes(size: string, examples: number, s: BenchShape, dtype: Precision): number {
   const p = T5_PRESETS[size];
-  const S = s.promptLen + s.inputLen, L = s.targetLen, d = p.d_model, i = p.num_heads * p.d_kv, H = p.num_heads, f = p.d_ff;
-  const enc = S * (6 * d + 4 * i + 3 * H * S + 6 * f);
-  const dec = L * (10 * d + 6 * i + 3 * H * L + 3 * H * S + 6 * f) + 2 * S * i;
-  const perExample = p.num_layers * enc + p.num_decoder_layers * dec + 3 * L * (p.vocab_size ?? 32128);
-  return 0.8 * examples * perExample * (dtype === "fp32" ? 4 : 3);
+  return 0.8 * activationCount({ ...p, vocab_size: p.vocab_size ?? 32128 }, { ...s, batch: examples }) * (dtype === "fp32" ? 4 : 3);
 }
 
 async function ensureModel(size: string, root: string, log: (l: string) => void): Promise<string> {

@@ -32,6 +32,12 @@ describe("parity with PyTorch (atol 1e-4, rtol 1e-3)", () => {
     });
   }
 
+  it("frozen-weight graphs (initializers on the checkpoint's bytes, the CUDA EP's binding) match PyTorch on the CPU EP too", async () => {
+    const rows = await checkParity(fixtureModel("v1_1"), goldenFile("v1_1"), { atol: 1e-4, rtol: 1e-3, engine: { cacheDir, weightBinding: "frozen" } });
+    for (const k of ["loss", "grad_prompt", "per_example_logprob", "greedy_ids"]) expect(rows.find((r) => r.key === k)?.ok, k).toBe(true);
+    expect(rows.find((r) => r.key === "greedy_ids")!.maxAbs).toBe(0);
+  });
+
   it("an extra checker's rows replace the skipped ones, and a wrong result fails", async () => {
     const rows = await checkParity(fixtureModel("v1_0"), goldenFile("v1_0"), {
       engine: { cacheDir },

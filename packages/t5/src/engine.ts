@@ -3,14 +3,16 @@
 // created once per graph kind and reused for every shape (contract: docs/architecture.md).
 import path from "node:path";
 import { z } from "zod";
-import { createSession, toOrt, type ort, type Session } from "@ptune/onnx";
+import { createSession, ort, toOrt, type Session } from "@ptune/onnx";
 import { openCheckpoint, type Checkpoint } from "./checkpoint/checkpoint.ts";
+import { fromFloat32 } from "./checkpoint/dtype.ts";
 import type { T5Config } from "./config.ts";
-import { type GraphSpec, type PromptMode } from "./graphs/build.ts";
-import { bindWeights, cacheRoot, ensureGraph, ensureWeightsFile } from "./graphs/cache.ts";
-import type { Precision } from "./model/t5.ts";
-import { BatchError, decoderFeeds, encoderFeeds, labelFeeds, validateBatch, validateEncoder, type Batch, type EncoderBatch } from "./graphs/feeds.ts";
-import { graphKey } from "./graphs/build.ts";
+import { graphId, graphKey, type GraphId, type GraphKind, type PromptMode } from "./graphs/build.ts";
+import { bindWeights, cacheRoot, ensureGraph, ensureWeightsIndex, weightTable, type WeightTable } from "./graphs/cache.ts";
+import { storedDtype, type Precision } from "./model/t5.ts";
+import { roleOf } from "./model/weights.ts";
+import { relativePositionBucket } from "./relative-position.ts";
+import { BatchError, encoderFeeds, labelFeeds, validateBatch, validateEncoder, type Batch, type EncoderBatch } from "./graphs/feeds.ts";
 
 export type { Batch, EncoderBatch } from "./graphs/feeds.ts";
 export { BatchError } from "./graphs/feeds.ts";
@@ -29,6 +31,12 @@ export interface EngineOptions {
   dtype?: Precision;
   /** Static loss scale of the half-precision backward pass (default: 1024 for fp16, 1 otherwise). */
   lossScale?: number;
+  /**
+   * How the frozen weights enter the graphs (docs/memory.md): "inputs" (default on the CPU EP: one
+   * host copy bound to every session) or "frozen" (default on CUDA: initializers in each session,
+   * external data pointing at the checkpoint's bytes; on the CPU EP one prepacked copy per session).
+   */
+  weightBinding?: "inputs" | "frozen";
 }
 const optionsSchema = z.object({
   device: z.enum(["cpu", "cuda"]).optional(),
@@ -37,6 +45,7 @@ const optionsSchema = z.object({
   threads: z.number().int().positive().optional(),
   dtype: z.enum(["fp32", "fp16", "bf16"]).optional(),
   lossScale: z.number().positive().optional(),
+  weightBinding: z.enum(["inputs", "frozen"]).optional(),
 });
 
 /** fp16's default loss scale: gradients of ~1e-6 flush to zero in fp16 (smallest normal 6e-5). */
@@ -56,9 +65,20 @@ export interface TunedView {
   close(): void;
 }
 
+/**
+ * Memory (docs/memory.md): the frozen weights live ONCE per engine whatever the number of graph
+ * kinds. On the CPU EP every graph takes the weights as inputs and the engine binds the same
+ * ort.Tensors (one host buffer per tensor, no prepacked or constant-folded copies) to every
+ * session; on the CUDA EP (onnxruntime-node has no device-resident feeds) frozen graphs keep them
+ * as initializers whose external data is the checkpoint's own safetensors bytes.
+ */
 export class T5Engine {
   private readonly sessions = new Map<string, Promise<Session>>();
-  private weightValues?: Map<string, Float32Array>;
+  private table?: WeightTable;
+  /** frozen weights in their stored dtype, bound to every session that takes weights as inputs */
+  private readonly frozen = new Map<string, ort.Tensor>();
+  /** float32 checkpoint values for float32 graphs when the frozen ones are another dtype or initializers */
+  private readonly fp32 = new Map<string, Float32Array>();
   private shared?: Float32Array;
   readonly precision: Precision;
 
@@ -79,6 +99,9 @@ export class T5Engine {
       throw new Error(`T5Engine.open: option '${issue.path.join(".")}': ${issue.message}`);
     }
     const opts = parsed.data;
+    if (opts.weightBinding === "inputs" && opts.device === "cuda") {
+      throw new Error("T5Engine.open: weightBinding 'inputs' needs the CPU EP (onnxruntime-node copies every input to the GPU on every run); use 'frozen' on CUDA");
+    }
     if (opts.dtype === "bf16" && opts.device !== "cuda") {
       throw new Error("T5Engine.open: dtype 'bf16' needs device 'cuda' (onnxruntime's CPU execution provider has no bfloat16 MatMul); use 'fp32' or 'fp16' on the CPU");
     }
@@ -90,34 +113,86 @@ export class T5Engine {
 
   /** shared.weight [vocab, d_model] (read once). */
   embeddings(): Float32Array {
-    return (this.shared ??= this.ckpt.read("shared.weight"));
+    return (this.shared ??= this.fp32Weight("shared.weight"));
+  }
+
+  /** How the frozen weights enter the graphs on this engine's device. */
+  private get frozenWeights(): GraphId["weights"] {
+    return this.opts.weightBinding ?? (this.opts.device === "cuda" ? "frozen" : "inputs");
   }
 
   /**
-   * The session for `spec`, created once. Frozen weights are initializers (they stay on the
-   * device; feeds are only ids, masks and the prompt); model-step graphs, and the evaluation
-   * graphs of a `withWeights` view, take float32 weights as inputs instead. Sessions hold no
-   * trial state: tuned weights are feeds of one call, never stored in the engine.
+   * The identity of the graph `kind` for a call: frozen-weight graphs in the engine's precision
+   * (and, with a half-precision backward pass, its loss scale); model steps and the graphs of a
+   * `withWeights` view take float32 weights as inputs.
    */
-  private session(spec: GraphSpec, weightsAsInputs = false): Promise<Session> {
-    const asInputs = spec.kind === "model-step" || weightsAsInputs;
-    const key = `${graphKey(spec)}${asInputs ? "|winputs" : ""}`;
+  private graph(kind: GraphKind, prompt?: PromptMode, tuned = false): GraphId {
+    if (kind === "model-step" || tuned) return graphId(kind, { prompt, weights: "inputs", precision: "fp32" });
+    const lossScale = this.opts.lossScale ?? (this.precision === "fp16" ? FP16_LOSS_SCALE : 1);
+    return graphId(kind, { prompt, weights: this.frozenWeights, precision: this.precision, lossScale });
+  }
+
+  /** The session of graph `id`, created once per engine (sessions hold no trial state). */
+  private session(id: GraphId): Promise<Session> {
+    const key = graphKey(id);
     let s = this.sessions.get(key);
     if (!s) {
       s = (async () => {
-        // graphs with weights as inputs are float32 whatever the precision
-        const precision = asInputs ? "fp32" : this.precision;
-        const index = ensureWeightsFile(this.ckpt, this.cacheDir, this.precision);
-        const bind = bindWeights(index, asInputs ? "inputs" : "initializers");
-        const lossScale = precision === "fp16" ? (this.opts.lossScale ?? FP16_LOSS_SCALE) : (this.opts.lossScale ?? 1);
-        const variant = asInputs && spec.kind !== "model-step" ? "winputs" : undefined;
-        const file = ensureGraph(this.cacheDir, this.config, spec, bind, precision, { lossScale, variant });
+        const table = (this.table ??= weightTable(this.ckpt));
+        const index = id.weights === "frozen" ? ensureWeightsIndex(this.ckpt, table, this.cacheDir, id.precision) : undefined;
+        const file = ensureGraph(this.cacheDir, this.config, id, bindWeights(table, id.precision, index));
         return createSession(file, { device: this.opts.device, deviceId: this.opts.deviceId, threads: this.opts.threads });
       })();
       this.sessions.set(key, s);
       s.catch(() => this.sessions.delete(key));
     }
     return s;
+  }
+
+  /** The frozen weight `name` (canonical) in its stored dtype, read once and shared by every session. */
+  private frozenTensor(name: string): ort.Tensor {
+    let t = this.frozen.get(name);
+    if (!t) {
+      const shape = this.ckpt.info(name).shape;
+      const dtype = storedDtype(roleOf(this.config, name), this.precision);
+      if (dtype === "float32") t = new ort.Tensor("float32", this.ckpt.read(name), shape);
+      else if (dtype === "float16") {
+        const bytes = this.ckpt.info(name).dtype === "F16" ? this.ckpt.readRaw(name).slice() : fromFloat32("F16", this.ckpt.read(name));
+        t = new ort.Tensor("float16", new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2), shape);
+      } else throw new Error(`T5Engine: weights stored as ${dtype} cannot be graph inputs on ${this.opts.device ?? "cpu"}`);
+      this.frozen.set(name, t);
+    }
+    return t;
+  }
+
+  /** float32 values of a checkpoint weight: the frozen tensor itself when that is float32 (no second copy). */
+  private fp32Weight(name: string): Float32Array {
+    if (this.frozenWeights === "inputs" && storedDtype(roleOf(this.config, name), this.precision) === "float32") return this.frozenTensor(name).data as Float32Array;
+    let v = this.fp32.get(name);
+    if (!v) this.fp32.set(name, (v = this.ckpt.read(name)));
+    return v;
+  }
+
+  /**
+   * `have` plus the session's weight inputs: from `tuned` when it has the name, else the frozen
+   * tensors (a graph in the engine's precision) or the checkpoint's float32 values (float32 graphs).
+   */
+  private weightFeeds(session: Session, id: GraphId, have: Record<string, ort.Tensor>, tuned?: Map<string, Float32Array>): Record<string, ort.Tensor> {
+    const all = { ...have };
+    for (const name of session.inputNames) {
+      if (name in all) continue;
+      const t = tuned?.get(name);
+      if (t) all[name] = toOrt("float32", this.ckpt.info(name).shape, t);
+      else if (id.precision === this.precision && id.weights === "inputs" && this.frozenWeights === "inputs") all[name] = this.frozenTensor(name);
+      else all[name] = toOrt("float32", this.ckpt.info(name).shape, this.fp32Weight(name));
+    }
+    return all;
+  }
+
+  /** Runs graph `id` with `feeds` plus its weights. */
+  private async run(id: GraphId, feeds: Record<string, ort.Tensor>, tuned?: Map<string, Float32Array>): Promise<Record<string, ort.Tensor>> {
+    const session = await this.session(id);
+    return session.run(this.weightFeeds(session, id, feeds, tuned));
   }
 
   private promptFeed(p: SharedPrompt): ort.Tensor {
@@ -144,7 +219,7 @@ export class T5Engine {
   async promptStep(batch: Batch, prompt: Float32Array, promptLen: number): Promise<{ loss: number; gradPrompt: Float32Array }> {
     validateBatch(batch);
     const { feeds } = this.encoderInputs(batch, { data: prompt, len: promptLen });
-    const out = await (await this.session({ kind: "prompt-step" })).run({ ...feeds, ...labelFeeds(this.config, batch) });
+    const out = await this.run(this.graph("prompt-step"), { ...feeds, ...labelFeeds(this.config, batch) });
     return { loss: (out.loss.data as Float32Array)[0], gradPrompt: out.grad_prompt.data as Float32Array };
   }
 
@@ -153,7 +228,7 @@ export class T5Engine {
     validateBatch(batch);
     if (weights.length !== batch.batchSize) throw new BatchError(`weights: ${weights.length} values, expected batchSize ${batch.batchSize}`);
     const feeds = this.perExampleFeeds(batch, { perExample: prompts, mask: promptMask, pmax });
-    const out = await (await this.session({ kind: "prompt-step-per-example" })).run({
+    const out = await this.run(this.graph("prompt-step-per-example"), {
       ...feeds,
       ...labelFeeds(this.config, batch),
       example_weights: toOrt("float32", [batch.batchSize], weights),
@@ -164,11 +239,10 @@ export class T5Engine {
   /** Loss and the gradient of every weight (Hugging Face names; tied lm_head folds into shared.weight). */
   async modelStep(batch: Batch, weights?: Map<string, Float32Array>, prompt?: SharedPrompt): Promise<{ loss: number; grads: Map<string, Float32Array> }> {
     validateBatch(batch);
-    const session = await this.session({ kind: "model-step", prompt: !!prompt });
-    const { feeds } = this.encoderInputs(batch, prompt);
-    const out = await session.run(this.weightFeeds(session, { ...feeds, ...labelFeeds(this.config, batch) }, weights ?? new Map()));
+    const { mode, feeds } = this.encoderInputs(batch, prompt);
+    const out = await this.run(this.graph("model-step", mode), { ...feeds, ...labelFeeds(this.config, batch) }, weights);
     const grads = new Map<string, Float32Array>();
-    for (const n of session.outputNames) if (n.startsWith("grad.")) grads.set(n.slice(5), out[n].data as Float32Array);
+    for (const n of Object.keys(out)) if (n.startsWith("grad.")) grads.set(n.slice(5), out[n].data as Float32Array);
     return { loss: (out.loss.data as Float32Array)[0], grads };
   }
 
@@ -201,27 +275,6 @@ export class T5Engine {
     };
   }
 
-  /**
-   * `have` plus the session's weight inputs (graphs with weights as inputs): from `weights` when
-   * given, the checkpoint's for any name not there.
-   */
-  private weightFeeds(session: Session, have: Record<string, ort.Tensor>, weights?: Map<string, Float32Array>): Record<string, ort.Tensor> {
-    const all = { ...have };
-    for (const name of session.inputNames) {
-      if (name in all) continue;
-      const shape = this.ckpt.info(name).shape;
-      all[name] = toOrt("float32", shape, weights?.get(name) ?? this.checkpointWeight(name));
-    }
-    return all;
-  }
-
-  private checkpointWeight(name: string): Float32Array {
-    this.weightValues ??= new Map();
-    let v = this.weightValues.get(name);
-    if (!v) this.weightValues.set(name, (v = this.ckpt.read(name)));
-    return v;
-  }
-
   /** Per-example sum of log p(target token) over non-ignored label positions (rank classification). */
   score(batch: Batch, prompt?: SharedPrompt | PerExamplePrompt): Promise<Float32Array> {
     return this.scoreWith(batch, prompt);
@@ -230,8 +283,7 @@ export class T5Engine {
   private async scoreWith(batch: Batch, prompt?: SharedPrompt | PerExamplePrompt, tuned?: Map<string, Float32Array>): Promise<Float32Array> {
     validateBatch(batch);
     const { mode, feeds } = this.encoderInputs(batch, prompt);
-    const session = await this.session({ kind: "score", prompt: mode }, !!tuned);
-    const out = await session.run(this.weightFeeds(session, { ...feeds, ...labelFeeds(this.config, batch) }, tuned));
+    const out = await this.run(this.graph("score", mode, !!tuned), { ...feeds, ...labelFeeds(this.config, batch) }, tuned);
     return out.score.data as Float32Array;
   }
 
@@ -243,8 +295,7 @@ export class T5Engine {
   private async forwardWith(batch: Batch, prompt?: SharedPrompt | PerExamplePrompt, tuned?: Map<string, Float32Array>): Promise<ForwardResult> {
     validateBatch(batch);
     const { mode, feeds } = this.encoderInputs(batch, prompt);
-    const session = await this.session({ kind: "forward", prompt: mode }, !!tuned);
-    const out = await session.run(this.weightFeeds(session, { ...feeds, ...labelFeeds(this.config, batch) }, tuned));
+    const out = await this.run(this.graph("forward", mode, !!tuned), { ...feeds, ...labelFeeds(this.config, batch) }, tuned);
     return {
       loss: (out.loss.data as Float32Array)[0],
       logits: out.logits.data as Float32Array,
@@ -273,21 +324,41 @@ export class T5Engine {
     const stopAtEos = opts.stopAtEos ?? true;
     const B = batch.batchSize;
     const { mode, feeds } = this.encoderInputs(batch, prompt);
-    const encode = await this.session({ kind: "encode", prompt: mode }, !!tuned);
-    const enc = (await encode.run(this.weightFeeds(encode, feeds, tuned))).encoder_hidden;
-    const decode = await this.session({ kind: "decode" }, !!tuned);
-    const seqs: number[][] = Array.from({ length: B }, () => [this.config.decoder_start_token_id]);
+    // the encoder and every block's cross-attention keys/values once; then one decoder position
+    // per token, feeding back the self-attention keys/values of the earlier positions (KV cache)
+    const enc = await this.run(this.graph("encode", mode, !!tuned), feeds, tuned);
+    const c = this.config;
+    const cache: Record<string, ort.Tensor> = {};
+    const kv = enc["cross_k.0"];
+    const none = kv.type === "float16" ? new Uint16Array(0) : new Float32Array(0);
+    for (let i = 0; i < c.num_decoder_layers; i++) {
+      cache[`cross_k.${i}`] = enc[`cross_k.${i}`];
+      cache[`cross_v.${i}`] = enc[`cross_v.${i}`];
+      cache[`past_k.${i}`] = new ort.Tensor(kv.type as "float32", none as Float32Array, [B, c.num_heads, 0, c.d_kv]);
+      cache[`past_v.${i}`] = cache[`past_k.${i}`];
+    }
+    const stepId = this.graph("decode-step", undefined, !!tuned);
+    const seqs: number[][] = Array.from({ length: B }, () => [c.decoder_start_token_id]);
     const done = new Array<boolean>(B).fill(false);
     for (let step = 0; step < maxNewTokens && !(stopAtEos && done.every(Boolean)); step++) {
-      const L = step + 1;
-      const ids = new Int32Array(B * L);
-      seqs.forEach((s, i) => ids.set(s, i * L));
-      const out = await decode.run(this.weightFeeds(decode, { encoder_hidden: enc, attention_mask: feeds.attention_mask, ...decoderFeeds(this.config, ids, B, L) }, tuned));
+      const ids = Int32Array.from(seqs, (s) => s[step]);
+      // buckets of query position `step` against keys 0..step (decoder: unidirectional)
+      const buckets = Int32Array.from({ length: step + 1 }, (_, k) => relativePositionBucket(k - step, false, c.relative_attention_num_buckets, c.relative_attention_max_distance));
+      const out = await this.run(stepId, {
+        ...cache,
+        attention_mask: feeds.attention_mask,
+        decoder_input_ids: toOrt("int64", [B, 1], ids),
+        dec_buckets: toOrt("int64", [1, step + 1], buckets),
+      }, tuned);
+      for (let i = 0; i < c.num_decoder_layers; i++) {
+        cache[`past_k.${i}`] = out[`present_k.${i}`];
+        cache[`past_v.${i}`] = out[`present_v.${i}`];
+      }
       const next = out.next_ids.data as BigInt64Array;
       for (let i = 0; i < B; i++) {
-        const t = done[i] && stopAtEos ? this.config.pad_token_id : Number(next[i]);
+        const t = done[i] && stopAtEos ? c.pad_token_id : Number(next[i]);
         seqs[i].push(t);
-        if (t === this.config.eos_token_id) done[i] = true;
+        if (t === c.eos_token_id) done[i] = true;
       }
     }
     return seqs.map((s) => {

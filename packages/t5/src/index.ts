@@ -13,12 +13,11 @@ export { initRandomT5, T5_PRESETS, DEFAULT_WORDS, type InitRandomT5Options, type
 export { buildUnigramTokenizerJson } from "./tokenizer/build-unigram.ts";
 export { T5Engine, FP16_LOSS_SCALE, BatchError, type Batch, type EncoderBatch, type EngineOptions, type SharedPrompt, type PerExamplePrompt, type TunedView, type ForwardResult, type GreedyOptions } from "./engine.ts";
 export { layerNorm, geluNew, attention, feedForward, encoder, decoder, lmHead, encoderInput, positionBias, type WeightFn } from "./model/t5.ts";
-export { buildGraph, graphKey, type GraphSpec, type PromptMode } from "./graphs/build.ts";
+export { buildGraph, graphId, graphKey, type GraphId, type GraphKind, type PromptMode } from "./graphs/build.ts";
 export { cacheRoot, GRAPH_VERSION } from "./graphs/cache.ts";
 export { checkParity, compareTensors, goldenInputs, type ParityRow, type ParityChecker, type Golden, type Tolerance } from "./parity/check-parity.ts";
-export { benchEngine, promptStepFlops, t5ForwardMacs, type EngineBenchOptions, type EngineBenchResult, type BenchShape } from "../bench/engine-bench.ts";
-export { benchGpu, loadAnchor, activationBytes, PEFT_SHAPE, PAPER_TRIAL_STEPS, type GpuBenchOptions, type GpuBenchResult, type GpuBenchRow, type PackedRow, type Anchor } from "../bench/gpu-bench.ts";
-export { precisionParity, compareGrads, type PrecisionParity } from "../bench/precision-parity.ts";
 export { storedDtype, type Precision } from "./model/t5.ts";
+export { t5Weights, weightsOf, roleOf, type T5Weights, type Weight, type WeightRole, type AttentionWeights, type FfnWeights, type EncoderBlock, type DecoderBlock } from "./model/weights.ts";
 export { tokenizerJsonFromSpiece, parseSentencePieceModel } from "./tokenizer/spiece.ts";
 export * from "./hub/index.ts";
+export { estimateTrialMemory, weightBytes, activationCount, RUNTIME_BYTES, ACTIVATION_FACTOR, type TrialShape, type TrialMemory } from "./memory.ts";

@@ -13,7 +13,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { parseT5Config, t5ConfigToJson, type T5Config } from "./config.ts";
-import { expectedT5Tensors } from "./checkpoint/t5-tensors.ts";
+import { weightsOf, type WeightRole } from "./model/weights.ts";
 import { writeSafetensors, type WriteEntry } from "./checkpoint/writer.ts";
 import type { Dtype } from "./checkpoint/dtype.ts";
 import { buildUnigramTokenizerJson, t5TokenizerConfigJson } from "./tokenizer/build-unigram.ts";
@@ -66,21 +66,21 @@ export interface InitRandomT5Result {
   tokenizerSize: number;
 }
 
-/** The std _init_weights uses for a tensor name, or "norm" for layer norms (constant initializer_factor). */
-function initStd(name: string, c: T5Config): number | "norm" {
+/** The std _init_weights uses for a weight role, or "norm" for layer norms (constant initializer_factor). */
+function initStd(role: WeightRole, c: T5Config): number | "norm" {
   const f = c.initializer_factor;
-  if (name.endsWith("layer_norm.weight")) return "norm";
-  if (name === "shared.weight" || name === "lm_head.weight") return f;
-  if (name.endsWith("relative_attention_bias.weight")) return f * c.d_model ** -0.5;
-  if (/Attention\.q\.weight$/.test(name)) return f * (c.d_model * c.d_kv) ** -0.5;
-  if (/Attention\.[kv]\.weight$/.test(name)) return f * c.d_model ** -0.5;
-  if (/Attention\.o\.weight$/.test(name)) return f * (c.num_heads * c.d_kv) ** -0.5;
-  if (/DenseReluDense\.wi(_0|_1)?\.weight$/.test(name)) return f * c.d_model ** -0.5;
-  if (name.endsWith("DenseReluDense.wo.weight")) return f * c.d_ff ** -0.5;
-  throw new Error(`random init: no rule for tensor '${name}'`);
+  switch (role) {
+    case "norm": return "norm";
+    case "embedding": case "lm_head": return f;
+    case "relative_bias": return f * c.d_model ** -0.5;
+    case "q": return f * (c.d_model * c.d_kv) ** -0.5;
+    case "k": case "v": return f * c.d_model ** -0.5;
+    case "o": return f * (c.num_heads * c.d_kv) ** -0.5;
+    case "wi": return f * c.d_model ** -0.5;
+    case "wo": return f * c.d_ff ** -0.5;
+  }
 }
 
-/** Writes a random T5 into `dir` (created if needed). Same options -> byte-identical files. */
 export async function initRandomT5(dir: string, opts: InitRandomT5Options = {}): Promise<InitRandomT5Result> {
   const presetName = opts.preset ?? "t5-nano";
   const preset = T5_PRESETS[presetName];
@@ -100,10 +100,10 @@ export async function initRandomT5(dir: string, opts: InitRandomT5Options = {}):
 
   mkdirSync(dir, { recursive: true });
   const dtype = opts.dtype ?? "F32";
-  const expected = expectedT5Tensors(config);
-  const jobs: TensorJob[] = expected.map(({ name, shape }) => {
+  const expected = weightsOf(config).stored;
+  const jobs: TensorJob[] = expected.map(({ name, shape, role }) => {
     const n = shape.reduce((a, b) => a * b, 1);
-    const std = initStd(name, config);
+    const std = initStd(role, config);
     return std === "norm" ? { seed, name, n, fill: config.initializer_factor } : { seed, name, n, std };
   });
   const parameters = jobs.reduce((s, j) => s + j.n, 0);

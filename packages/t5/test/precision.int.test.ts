@@ -11,8 +11,10 @@ import { fixtureModel } from "../../../tooling/test-env.ts";
 import { precisionParity } from "../bench/precision-parity.ts";
 import { openCheckpoint } from "../src/checkpoint/checkpoint.ts";
 import { T5Engine } from "../src/engine.ts";
-import { buildGraph } from "../src/graphs/build.ts";
+import { buildGraph, graphId } from "../src/graphs/build.ts";
+import { ensureWeightsIndex, weightTable } from "../src/graphs/cache.ts";
 import { storedDtype, type Precision } from "../src/model/t5.ts";
+import { roleOf } from "../src/model/weights.ts";
 
 const cacheDir = mkdtempSync(path.join(tmpdir(), "ptune-precision-"));
 afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
@@ -23,20 +25,20 @@ function promptStepGraph(v: "v1_0" | "v1_1", precision: Precision): Graph {
   const c = ckpt.config;
   const shapes = new Map(ckpt.tensors().map((n) => [n, ckpt.info(n).shape]));
   ckpt.close();
-  return buildGraph(c, { kind: "prompt-step" }, (g) => {
+  return buildGraph(c, graphId("prompt-step", { precision, lossScale: precision === "fp16" ? 1024 : 1 }), (g) => {
     const made = new Map<string, Tensor>();
     return (name) => {
       const n = name.includes("embed_tokens") || (name === "lm_head.weight" && c.tie_word_embeddings) ? "shared.weight" : name;
       let t = made.get(n);
       if (!t) {
         const shape = shapes.get(n)!;
-        const dtype = storedDtype(n, precision);
+        const dtype = storedDtype(roleOf(c, n), precision);
         const size = shape.reduce((a, b) => a * b, 1) * (dtype === "float32" ? 4 : 2);
         made.set(n, (t = g.initializer(n, dtype, shape, { bytes: new Uint8Array(size) })));
       }
       return t;
     };
-  }, { lossScale: precision === "fp16" ? 1024 : 1 });
+  });
 }
 
 describe("mixed precision graphs", () => {
@@ -73,10 +75,28 @@ describe("fp16 vs float32 on the CPU EP", () => {
     });
   }
 
-  it("stores the matrices in half: the fp16 weights file is about half the float32 one", () => {
-    const dir = readdirSync(path.join(cacheDir, "t5")).map((d) => path.join(cacheDir, "t5", d))[0];
-    const size = (p: string) => statSync(path.join(dir, `weights.${p}.bin`)).size;
-    expect(size("fp16") / size("fp32")).toBeGreaterThan(0.45);
-    expect(size("fp16") / size("fp32")).toBeLessThan(0.62);
+  it("frozen graphs: fp32 weights are the checkpoint's own bytes; fp16 converts once into a file about half the size", () => {
+    // its own cache directory: this test needs no earlier test's files
+    const dir = mkdtempSync(path.join(tmpdir(), "ptune-weights-index-"));
+    const ckpt = openCheckpoint(fixtureModel("v1_1"));
+    try {
+      const table = weightTable(ckpt);
+      const fp32 = ensureWeightsIndex(ckpt, table, dir, "fp32");
+      const names = Object.keys(table.shapes);
+      expect(Object.keys(fp32.tensors).sort()).toEqual([...names].sort());
+      for (const n of names) expect(fp32.tensors[n]).toEqual({ location: "ckpt-0.safetensors", ...ckpt.location(n), file: undefined, dtype: "float32" });
+      expect(readdirSync(dir).filter((f) => f.endsWith(".bin"))).toEqual([]); // no second copy on disk
+      const fp16 = ensureWeightsIndex(ckpt, table, dir, "fp16");
+      const bytes = statSync(path.join(dir, "weights.fp16.bin")).size;
+      const f32bytes = names.reduce((a, n) => a + fp32.tensors[n].length, 0);
+      expect(bytes / f32bytes).toBeGreaterThan(0.45);
+      expect(bytes / f32bytes).toBeLessThan(0.62);
+      // layer norms stay float32 and so stay the checkpoint's bytes
+      const norm = names.find((n) => n.endsWith("layer_norm.weight"))!;
+      expect(fp16.tensors[norm].location).toBe("ckpt-0.safetensors");
+    } finally {
+      ckpt.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

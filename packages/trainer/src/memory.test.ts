@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { checkModelTuningFits, estimateModelTuningBytes, ModelTooLargeError } from "./memory.ts";
+import { parseT5Config, T5_PRESETS } from "@ptune/t5";
+import { checkModelTuningFits, checkPromptTuningFits, estimateModelTuningBytes, ModelTooLargeError } from "./memory.ts";
 import { parseTrialSpec, learningRate } from "./trial-spec.ts";
 
 describe("model-tuning memory check", () => {
@@ -11,6 +12,24 @@ describe("model-tuning memory check", () => {
     expect(() => checkModelTuningFits(11e9, { gpuMemoryBytes: 80e9 })).toThrow(ModelTooLargeError);
     expect(() => checkModelTuningFits(11e9, { gpuMemoryBytes: 80e9 })).toThrow(/configured gpu_memory_bytes is 74.51 GiB/);
     expect(checkModelTuningFits(60e6, { memoryBudgetBytes: 1e9 })).toEqual({ needBytes: 720e6, budgetBytes: 1e9 });
+  });
+});
+
+describe("prompt-tuning memory check", () => {
+  const xl = parseT5Config({ model_type: "t5", feed_forward_proj: "gated-gelu", tie_word_embeddings: false, ...T5_PRESETS.xl }, "xl preset");
+  const shape = { batch: 1, inputLen: 128, promptLen: 100, targetLen: 8 };
+  it("a T5-XL-shaped model (11.4 GB of float32 weights) fits 24 GB once, and is refused in 12 GB with the numbers", () => {
+    const { needBytes } = checkPromptTuningFits(xl, shape, "fp32", { memoryBudgetBytes: 24e9 });
+    expect(needBytes).toBeGreaterThan(11.4e9);
+    expect(needBytes).toBeLessThan(16e9);
+    expect(() => checkPromptTuningFits(xl, shape, "fp32", { memoryBudgetBytes: 12e9 })).toThrow(ModelTooLargeError);
+    expect(() => checkPromptTuningFits(xl, shape, "fp32", { memoryBudgetBytes: 12e9 })).toThrow(/prompt tuning needs ~1\d\.\d\d GiB \(weights 10\.\d\d fp32 \+ activations .* but the memory_budget_bytes is 11\.18 GiB/);
+  });
+  it("half precision halves the weights term", () => {
+    const full = checkPromptTuningFits(xl, shape, "fp32", { gpuMemoryBytes: 80e9 }).needBytes;
+    const half = checkPromptTuningFits(xl, shape, "bf16", { gpuMemoryBytes: 80e9 }).needBytes;
+    expect(half / full).toBeGreaterThan(0.45);
+    expect(half / full).toBeLessThan(0.6);
   });
 });
 

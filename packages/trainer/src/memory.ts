@@ -4,6 +4,7 @@
 // The optimizer term is counted as a full copy (an upper bound: Adafactor's factored state is
 // rows + cols, but unfactored vectors and the update buffer are full size).
 import os from "node:os";
+import { estimateTrialMemory, type Precision, type T5Config, type TrialShape } from "@ptune/t5";
 
 export const MODEL_TUNING_COPIES = 3; // weights + grads + optimizer state/update buffer
 
@@ -15,13 +16,37 @@ export class ModelTooLargeError extends Error {
   override name = "ModelTooLargeError";
 }
 
+export interface MemoryBudget {
+  memoryBudgetBytes?: number;
+  gpuMemoryBytes?: number;
+}
+const gib = (b: number) => (b / 2 ** 30).toFixed(2);
+const budgetOf = (opts: MemoryBudget) => ({
+  budgetBytes: opts.gpuMemoryBytes ?? opts.memoryBudgetBytes ?? Math.floor(os.totalmem() * 0.75),
+  where: opts.gpuMemoryBytes ? "configured gpu_memory_bytes" : opts.memoryBudgetBytes ? "memory_budget_bytes" : "75% of host memory",
+});
+
+/**
+ * Prompt tuning: the frozen weights once per engine, the prompt step's activations and the runtime
+ * (@ptune/t5 estimateTrialMemory, within 15% of `ptune bench memory`'s measured peak; docs/memory.md).
+ * Throws ModelTooLargeError when the estimate exceeds the budget; returns the numbers otherwise.
+ */
+export function checkPromptTuningFits(config: T5Config, shape: TrialShape, precision: Precision, opts: MemoryBudget): { needBytes: number; budgetBytes: number } {
+  const m = estimateTrialMemory(config, shape, precision);
+  const { budgetBytes, where } = budgetOf(opts);
+  if (m.totalBytes > budgetBytes) {
+    throw new ModelTooLargeError(
+      `prompt tuning needs ~${gib(m.totalBytes)} GiB (weights ${gib(m.weightBytes)} ${precision} + activations ${gib(m.activationBytes)} at batch ${shape.batch}, input ${shape.inputLen} + prompt ${shape.promptLen}, target ${shape.targetLen} + runtime ${gib(m.runtimeBytes)}) but the ${where} is ${gib(budgetBytes)} GiB; use a smaller batch_size, half precision on a GPU, or a worker with more memory`,
+    );
+  }
+  return { needBytes: m.totalBytes, budgetBytes };
+}
+
 /** Throws ModelTooLargeError when the estimate exceeds the budget; returns the numbers otherwise. */
-export function checkModelTuningFits(params: number, opts: { memoryBudgetBytes?: number; gpuMemoryBytes?: number }): { needBytes: number; budgetBytes: number } {
+export function checkModelTuningFits(params: number, opts: MemoryBudget): { needBytes: number; budgetBytes: number } {
   const needBytes = estimateModelTuningBytes(params);
-  const budgetBytes = opts.gpuMemoryBytes ?? opts.memoryBudgetBytes ?? Math.floor(os.totalmem() * 0.75);
+  const { budgetBytes, where } = budgetOf(opts);
   if (needBytes > budgetBytes) {
-    const gib = (b: number) => (b / 2 ** 30).toFixed(2);
-    const where = opts.gpuMemoryBytes ? "configured gpu_memory_bytes" : opts.memoryBudgetBytes ? "memory_budget_bytes" : "75% of host memory";
     throw new ModelTooLargeError(
       `model tuning needs ~${gib(needBytes)} GiB (${params.toLocaleString("en")} params x 4 bytes x ${MODEL_TUNING_COPIES} for weights, grads and optimizer) but the ${where} is ${gib(budgetBytes)} GiB; use method prompt_tuning or a machine with more memory`,
     );

@@ -1,6 +1,6 @@
 // ptune bench engine: ms per prompt-tuning step, analytic FLOPs, achieved GFLOP/s, and a plain
 // MatMul's GFLOP/s on the same execution provider (default model: random T5-small shape).
-import { benchEngine } from "@ptune/t5";
+import { benchEngine } from "@ptune/t5/bench";
 import { z } from "zod";
 import { CliError, type Command } from "../command.ts";
 import { intFlag, parseFlags, stringOptions } from "../flag-schema.ts";
@@ -15,6 +15,7 @@ const schema = z.object({
   threads: intFlag("threads", 1),
   device: z.enum(["cpu", "cuda"], { message: "--device must be cpu or cuda" }).optional(),
   dtype: z.enum(["fp32", "fp16", "bf16"], { message: "--dtype must be fp32, fp16 or bf16" }).optional(),
+  "weight-binding": z.enum(["inputs", "frozen"], { message: "--weight-binding must be inputs or frozen" }).optional(),
   model: z.string().optional(),
   "cache-dir": z.string().optional(),
 });
@@ -22,7 +23,7 @@ const schema = z.object({
 export const command: Command = {
   name: "bench engine",
   summary: "time prompt-tuning steps of a T5 (random T5-small by default) and compare with plain MatMul GFLOP/s",
-  usage: "ptune bench engine [--batch 2] [--input-len 64] [--target-len 8] [--prompt-len 20] [--steps 10] [--warmup 3] [--device cpu|cuda] [--dtype fp32] [--threads N] [--model DIR] [--json]",
+  usage: "ptune bench engine [--batch 2] [--input-len 64] [--target-len 8] [--prompt-len 20] [--steps 10] [--warmup 3] [--device cpu|cuda] [--dtype fp32] [--threads N] [--weight-binding inputs|frozen] [--model DIR] [--json]",
   example: "ptune bench engine --batch 4 --input-len 128 --device cuda",
   options: stringOptions(schema, {
     batch: "examples per step (default: 2)",
@@ -34,6 +35,7 @@ export const command: Command = {
     threads: "onnxruntime intra-op threads (default: onnxruntime's)",
     device: "cpu or cuda (default: cpu)",
     dtype: "fp32, fp16 or bf16 frozen weights (default: fp32)",
+    "weight-binding": "inputs (one copy of the weights, bound once; the CPU default) or frozen (initializers, prepacked; the CUDA default)",
     model: "a T5 checkpoint directory (default: a random T5-small shape)",
     "cache-dir": "where built graphs go (default: PTUNE_CACHE_DIR or ~/.cache/ptune)",
   }),
@@ -51,6 +53,7 @@ export const command: Command = {
         threads: v.threads,
         device: v.device,
         dtype: v.dtype,
+        weightBinding: v["weight-binding"],
         modelDir: v.model,
         cacheDir: v["cache-dir"],
         log: io.json ? undefined : (l) => io.err(l),

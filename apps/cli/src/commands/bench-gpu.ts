@@ -1,7 +1,7 @@
 // ptune bench gpu: prompt-tuning ms/step of T5 v1.1 shapes (random weights made on the machine) at
 // the PEFT anchor's shapes, float32 and half precision, and trials/hour with K packed prompts,
 // each next to Hugging Face PEFT on the same card and the ratio (docs/gpu.md).
-import { benchGpu, PEFT_SHAPE, type GpuBenchResult } from "@ptune/t5";
+import { benchGpu, PEFT_SHAPE, type GpuBenchResult } from "@ptune/t5/bench";
 import { writeFileSync } from "node:fs";
 import { z } from "zod";
 import { CliError, type Command } from "../command.ts";

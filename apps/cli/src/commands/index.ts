@@ -46,5 +46,6 @@ export const commands: CommandEntry[] = [
   entry("db migrate", "create the database if missing and apply pending migrations (tables and views)", () => import("./db-migrate.ts")),
   entry("bench engine", "time prompt-tuning steps of a T5 (random T5-small by default) and compare with plain MatMul GFLOP/s", () => import("./bench-engine.ts")),
   entry("bench orchestrator", "time validate+expand+enqueue of 10,000 trials and the queue's overhead per job", () => import("./bench-orchestrator.ts")),
+  entry("bench memory", "peak memory of what a prompt-tuning trial runs (train steps, rank scoring, greedy decoding) against the model's weight bytes", () => import("./bench-memory.ts")),
   entry("bench gpu", "prompt-tuning ms/step and packed trials/hour of T5 v1.1 sizes (fp32 / half) next to Hugging Face PEFT", () => import("./bench-gpu.ts")),
 ];

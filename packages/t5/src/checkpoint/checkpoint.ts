@@ -39,6 +39,8 @@ export interface Checkpoint {
   /** float32 values (F16/BF16 converted). Accepts canonical names, aliases and any name in the files. */
   read(name: string): Float32Array;
   readRaw(name: string): Uint8Array;
+  /** Where a tensor's raw little-endian bytes are in its safetensors file (absolute byte offset). */
+  location(name: string): { file: string; offset: number; length: number };
   close(): void;
 }
 
@@ -182,6 +184,10 @@ function build(dir: string, config: T5Config, files: TensorFile[], table: Map<st
     readRaw: (name) => {
       const l = get(name);
       return l.file.readRaw(l.name);
+    },
+    location: (name) => {
+      const l = get(name);
+      return { file: l.file.path, offset: l.info.begin, length: l.info.end - l.info.begin };
     },
     close: () => {
       closed = true;

@@ -10,19 +10,53 @@
 // weights' stored dtype decides where half precision is used inside (model/t5.ts).
 import { crossEntropy, grad, Graph, isFloat, ops, type Tensor } from "@ptune/onnx";
 import type { T5Config } from "../config.ts";
-import { decoder, encoder, encoderInput, lmHead, type WeightFn } from "../model/t5.ts";
+import { weightsOf } from "../model/weights.ts";
+import { crossKV, decoder, decoderStep, encoder, encoderInput, lmHead, type KV, type Precision, type WeightFn } from "../model/t5.ts";
+
+/** The dtype attention keys/values come out in: the dtype of the projection weights. */
+const kvDtype = (c: T5Config, W: WeightFn) => W(weightsOf(c).decoder.blocks[0].crossAttention.k.name).dtype;
 
 export type PromptMode = "none" | "shared" | "perExample";
-export type GraphSpec =
-  | { kind: "prompt-step" } // loss, d loss / d prompt
-  | { kind: "prompt-step-per-example" } // lossSum[B], tokens[B], d sum_b w_b lossSum_b / d prompts
-  | { kind: "model-step"; prompt: boolean } // loss, d loss / d every weight (weights are inputs)
-  | { kind: "forward"; prompt: PromptMode } // loss, logits, encoder output, per-example log p(target)
-  | { kind: "score"; prompt: PromptMode } // per-example sum log p(target)
-  | { kind: "encode"; prompt: PromptMode } // encoder output (greedy decoding, step 0)
-  | { kind: "decode" }; // next token ids from the last decoder position (greedy decoding)
+export type GraphKind =
+  | "prompt-step" // loss, d loss / d prompt (prompt: shared)
+  | "prompt-step-per-example" // lossSum[B], tokens[B], d sum_b w_b lossSum_b / d prompts (prompt: perExample)
+  | "model-step" // loss, d loss / d every weight (weights: inputs, float32; prompt: none | shared)
+  | "forward" // loss, logits, encoder output, per-example log p(target)
+  | "score" // per-example sum log p(target)
+  | "encode" // encoder output (greedy decoding, step 0)
+  | "decode-step"; // one decoder position with a self-attention KV cache (greedy decoding)
 
-export const graphKey = (s: GraphSpec): string => ("prompt" in s ? `${s.kind}-${s.prompt}` : s.kind);
+/**
+ * The one identity of a built graph: what it computes (kind, prompt mode), how the weights enter
+ * (`frozen`: initializers in the graph file, pointing at external data; `inputs`: graph inputs the
+ * engine binds once per engine or per tuned view), the precision of the weights inside, and the
+ * static loss scale of the backward pass. `graphKey` is the session key and the cache file name.
+ */
+export interface GraphId {
+  kind: GraphKind;
+  prompt: PromptMode;
+  weights: "frozen" | "inputs";
+  precision: Precision;
+  /** 1 unless the graph has a half-precision backward pass (fp16: FP16_LOSS_SCALE) */
+  lossScale: number;
+}
+
+/** The prompt mode a kind fixes, if it fixes one. */
+const FIXED_PROMPT: Partial<Record<GraphKind, PromptMode>> = { "prompt-step": "shared", "prompt-step-per-example": "perExample", "decode-step": "none" };
+
+/** A graph identity with its defaults filled in and its invariants checked. */
+export function graphId(kind: GraphKind, o: Partial<Omit<GraphId, "kind">> = {}): GraphId {
+  const prompt = FIXED_PROMPT[kind] ?? o.prompt ?? "none";
+  if (o.prompt && o.prompt !== prompt) throw new Error(`graph ${kind}: prompt mode is ${prompt}, not ${o.prompt}`);
+  if (kind === "model-step" && prompt === "perExample") throw new Error("graph model-step: prompt mode is none or shared");
+  const weights = kind === "model-step" ? "inputs" : (o.weights ?? "frozen");
+  const precision = weights === "inputs" && kind === "model-step" ? "fp32" : (o.precision ?? "fp32");
+  const backward = kind === "prompt-step" || kind === "prompt-step-per-example" || kind === "model-step";
+  return { kind, prompt, weights, precision, lossScale: backward ? (o.lossScale ?? 1) : 1 };
+}
+
+/** e.g. "prompt-step.shared.frozen.fp16.ls1024", "score.none.inputs.fp32". */
+export const graphKey = (id: GraphId): string => `${id.kind}.${id.prompt}.${id.weights}.${id.precision}${id.lossScale !== 1 ? `.ls${id.lossScale}` : ""}`;
 
 /** Binds weight names to graph tensors; `tied` maps lm_head to shared.weight for v1.0. */
 export type WeightBinder = (g: Graph) => WeightFn;
@@ -30,14 +64,6 @@ export type WeightBinder = (g: Graph) => WeightFn;
 const B = "batch", T = "input_len", S = "enc_len", L = "target_len", P = "prompt_len";
 /** The boundary and accumulation dtype. */
 const F32 = "float32" as const;
-
-export interface BuildOptions {
-  /**
-   * Static loss scale for the backward pass (fp16: small gradients in the half-precision branches
-   * would flush to zero); the prompt gradient is divided by it again in float32. Default 1.
-   */
-  lossScale?: number;
-}
 
 /**
  * Per-example relative position buckets (B, S, S): table[pos_k - pos_q], where a negative
@@ -58,7 +84,7 @@ function encoderPart(g: Graph, c: T5Config, W: WeightFn, mode: PromptMode) {
   let prompt: Tensor | undefined;
   if (mode === "shared") prompt = g.input("prompt", dtype, [P, c.d_model]);
   if (mode === "perExample") prompt = g.input("prompts", dtype, [B, P, c.d_model]);
-  const enc = encoder(c, W, encoderInput(W, inputIds, prompt), mask, buckets, dtype);
+  const enc = encoder(c, W, encoderInput(c, W, inputIds, prompt), mask, buckets, dtype);
   return { enc, mask, prompt };
 }
 
@@ -68,31 +94,47 @@ function decoderPart(g: Graph, c: T5Config, W: WeightFn, enc: Tensor, mask: Tens
   return decoder(c, W, decIds, buckets, enc, mask, F32);
 }
 
-/** Builds the graph for `spec`; `bind` decides whether weights are initializers or inputs (and their dtypes). */
-export function buildGraph(c: T5Config, spec: GraphSpec, bind: WeightBinder, opts: BuildOptions = {}): Graph {
+/** Builds the graph `id` names; `bind` makes the weights initializers or inputs (in their stored dtypes). */
+export function buildGraph(c: T5Config, spec: GraphId, bind: WeightBinder): Graph {
   const g = new Graph(`t5_${graphKey(spec)}`);
   const dtype = F32;
-  const scale = opts.lossScale ?? 1;
+  // the static loss scale (fp16: small gradients in the half-precision branches would flush to
+  // zero); the gradient is divided by it again in float32
+  const scale = spec.lossScale;
   /** d objective / d wrt with the backward seeded by the loss scale, unscaled in float32. */
   const scaledGrad = (objective: Tensor, wrt: Tensor[]) => {
     if (scale === 1) return grad(objective, wrt);
     return grad(objective, wrt, g.scalar(objective.dtype, scale)).map((t) => ops.div(t, scale));
   };
   const W = bind(g);
-  const mode: PromptMode =
-    spec.kind === "prompt-step" ? "shared" : spec.kind === "prompt-step-per-example" ? "perExample" : spec.kind === "model-step" ? (spec.prompt ? "shared" : "none") : "prompt" in spec ? spec.prompt : "none";
+  const mode = spec.prompt;
 
-  if (spec.kind === "decode") {
-    const enc = g.input("encoder_hidden", dtype, [B, S, c.d_model]);
+  if (spec.kind === "decode-step") {
+    // the encoder output enters only through the cross keys/values the encode graph computed
     const mask = g.input("attention_mask", "int64", [B, S]);
-    const h = decoderPart(g, c, W, enc, mask);
-    const last = ops.slice(h, [-1], [2 ** 53], [1]); // (B, 1, d): only the newest position is needed
-    g.output(ops.argMax(lmHead(c, W, last), -1, false), "next_ids"); // (B, 1)
+    const ids = g.input("decoder_input_ids", "int64", [B, 1]);
+    const buckets = g.input("dec_buckets", "int64", [1, "keys"]);
+    const kvShape = (len: string) => [B, c.num_heads, len, c.d_kv];
+    const cross: KV[] = [], past: KV[] = [];
+    for (let i = 0; i < c.num_decoder_layers; i++) {
+      cross.push({ k: g.input(`cross_k.${i}`, kvDtype(c, W), kvShape(S)), v: g.input(`cross_v.${i}`, kvDtype(c, W), kvShape(S)) });
+      past.push({ k: g.input(`past_k.${i}`, kvDtype(c, W), kvShape("past")), v: g.input(`past_v.${i}`, kvDtype(c, W), kvShape("past")) });
+    }
+    const { h, present } = decoderStep(c, W, ids, buckets, cross, mask, past, F32);
+    g.output(ops.argMax(lmHead(c, W, h), -1, false), "next_ids"); // (B, 1)
+    present.forEach((kv, i) => {
+      g.output(kv.k, `present_k.${i}`);
+      g.output(kv.v, `present_v.${i}`);
+    });
     return g;
   }
   const { enc, mask, prompt } = encoderPart(g, c, W, mode);
   if (spec.kind === "encode") {
     g.output(enc, "encoder_hidden");
+    crossKV(c, W, enc).forEach((kv, i) => {
+      g.output(kv.k, `cross_k.${i}`);
+      g.output(kv.v, `cross_v.${i}`);
+    });
     return g;
   }
   const logits = lmHead(c, W, decoderPart(g, c, W, enc, mask)); // (B, L, V), float32

@@ -27,7 +27,7 @@ describe("T5 prompt gradient vs finite differences (float64)", () => {
           if (!t) made.set(n, (t = g.initializer(n, "float64", ckpt.info(n).shape, Float64Array.from(ckpt.read(n)))));
           return t;
         };
-        const enc = encoder(c, W, encoderInput(W, idsT, prompt), maskT, encB, "float64");
+        const enc = encoder(c, W, encoderInput(c, W, idsT, prompt), maskT, encB, "float64");
         const logits = lmHead(c, W, decoder(c, W, decT, decB, enc, maskT, "float64"));
         const { nll, valid } = crossEntropy(logits, labT);
         return ops.div(ops.reduceSum(nll, [0, 1], false), ops.reduceSum(valid, [0, 1], false));

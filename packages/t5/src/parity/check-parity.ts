@@ -5,6 +5,7 @@
 // skipped; other packages add checkers for theirs (the trainer's adafactor_* keys).
 import { asInt32, readSafetensorsFile, type LoadedTensor } from "../checkpoint/safetensors.ts";
 import { T5Engine, type Batch, type EngineOptions } from "../engine.ts";
+import { weightsOf } from "../model/weights.ts";
 
 export interface ParityRow {
   key: string;
@@ -89,11 +90,12 @@ export async function checkParity(
     if (want("grad_prompt")) put("grad_prompt", (await engine.promptStep(batch, prompt.data, prompt.len)).gradPrompt);
     if (want("loss_no_prompt")) put("loss_no_prompt", [(await engine.forward(batch)).loss]);
 
+    const t = weightsOf(c);
     const gradKeys: Record<string, string> = {
-      grad_shared: "shared.weight",
-      grad_enc0_q: "encoder.block.0.layer.0.SelfAttention.q.weight",
-      grad_dec_last_ff: `decoder.block.${c.num_decoder_layers - 1}.layer.2.DenseReluDense.wo.weight`,
-      grad_lm_head: "lm_head.weight",
+      grad_shared: t.shared.name,
+      grad_enc0_q: t.encoder.blocks[0].selfAttention.q.name,
+      grad_dec_last_ff: t.decoder.blocks[c.num_decoder_layers - 1].ffn.wo.name,
+      grad_lm_head: "lm_head.weight", // untied (v1.1) only: a tied head's gradient is folded into shared.weight
     };
     if (Object.keys(gradKeys).some((k) => want(k))) {
       const { grads } = await engine.modelStep(batch, undefined, prompt);
