@@ -1,7 +1,7 @@
 // Which database a command talks to: DATABASE_URL when set (distributed mode), otherwise the
 // embedded PostgreSQL of local mode, kept in ./.ptune/pg (started, or reused when running).
-import { NotFoundError, startEmbeddedPostgres } from "@ptune/db";
-import { connect, EnvError, readEnv, type Connected } from "@ptune/queue";
+import { NotFoundError, redactUrl, startEmbeddedPostgres } from "@ptune/db";
+import { connect, EnvError, QueueUnavailableError, readEnv, type Connected } from "@ptune/queue";
 import { CliError } from "./command.ts";
 
 export interface Session extends Connected {
@@ -13,7 +13,7 @@ export async function openSession(opts: { local?: boolean; migrate?: boolean; da
   if (env.DATABASE_URL && !opts.dataDir) {
     // --local only moves the queue into Postgres; without REDIS_URL that is the only option.
     const local = opts.local ?? !env.REDIS_URL;
-    const c = await connect({ local, migrate: opts.migrate, env });
+    const c = await connect({ local, migrate: opts.migrate, env, failFast: true }); // a command: Redis down fails fast
     return { ...c, mode: local ? "local" : "distributed" };
   }
   const pg = await startEmbeddedPostgres({ dataDir: opts.dataDir, onLog: opts.onLog });
@@ -41,7 +41,7 @@ export async function withSession<T>(opts: Parameters<typeof openSession>[0], fn
       await s.close();
     }
   } catch (e) {
-    if (e instanceof NotFoundError || e instanceof EnvError) throw new CliError(e.message);
+    if (e instanceof NotFoundError || e instanceof EnvError || e instanceof QueueUnavailableError) throw new CliError(redactUrl(e.message));
     throw e;
   }
 }

@@ -17,12 +17,14 @@ import { command as run } from "./run.ts";
 import { command as status } from "./status.ts";
 import { command as submit } from "./submit.ts";
 import { command as trials } from "./trials.ts";
+import { command as validate } from "./validate.ts";
 import { command as worker } from "./worker.ts";
 
 // Every command, in the order `ptune --help` lists them: the local quickstart, the distributed
 // workflow, results and analyses, models and the engine, then benchmarks. Add new ones here.
 export const commands: Command[] = [
   run,
+  validate,
   submit,
   worker,
   status,
