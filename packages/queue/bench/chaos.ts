@@ -23,7 +23,7 @@ import { scratchDir, startPostgres, startRedis, type PostgresServer, type RedisS
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const cli = path.join(repoRoot, "apps/cli/bin/ptune.js");
 const TRIALS = Number(process.env.CHAOS_TRIALS ?? 6);
-const STEPS = Number(process.env.CHAOS_STEPS ?? 150);
+const STEPS = Number(process.env.CHAOS_STEPS ?? 1000);
 const SEED = Number(process.env.CHAOS_SEED ?? 1);
 const DEADLINE_MS = Number(process.env.CHAOS_DEADLINE_S ?? 420) * 1000;
 
@@ -230,10 +230,15 @@ export async function chaos(): Promise<number> {
       recoveries.push({ fault, ms });
       say(`${fault}: recovered in ${ms === null ? "never (deadline)" : `${(ms / 1000).toFixed(1)} s`}`);
     };
+    /** a worker training a trial now (waits up to 30 s for one: workers may still be starting) */
     const busyWorker = async () => {
-      const running = await runningOn(chaosUrl);
-      const candidates = running.map((r) => ({ r, w: pool.find((w) => w.id === r.workerId && alive(w)) })).filter((x) => x.w);
-      return candidates.length ? candidates[Math.floor(random() * candidates.length)]! : null;
+      const found = await waitFor(async () => {
+        const running = await runningOn(chaosUrl);
+        const candidates = running.map((r) => ({ r, w: pool.find((w) => w.id === r.workerId && alive(w)) })).filter((x) => x.w);
+        return candidates.length ? candidates : undefined;
+      }, Math.min(deadline, Date.now() + 30_000));
+      if (!found) say("no busy worker within 30 s: fault skipped");
+      return found ? found[Math.floor(random() * found.length)]! : null;
     };
     const kill9 = async (label: string) => {
       const c = await busyWorker();

@@ -108,8 +108,14 @@ function redisBackend(config: Extract<BackendConfig, { redisUrl: string }>): Bac
     queueEvents: (name) => quiet(track(new QueueEvents(name, { connection, prefix })), onError),
     worker: (name, file, opts) => track(new TrialWorker(name, file, { connection, prefix, ...sandboxOptions(opts) })),
     async ready(timeoutMs = 5_000) {
-      const ping = connection.status === "wait" ? connection.connect().then(() => connection.ping()) : connection.ping();
-      const r = await withTimeout(ping, timeoutMs).catch((e: Error) => e);
+      // Without the offline queue a command sent while connecting fails at once: wait for `ready`.
+      const connected = new Promise<void>((resolve, reject) => {
+        if (connection.status === "ready") return resolve();
+        if (connection.status === "wait") connection.connect().catch(() => undefined);
+        connection.once("ready", () => resolve());
+        connection.once("end", () => reject(new Error("connection closed")));
+      });
+      const r = await withTimeout(connected.then(() => connection.ping()), timeoutMs).catch((e: Error) => e);
       if (r !== "PONG") {
         throw new QueueUnavailableError(`queue unreachable: Redis ${redactUrl(config.redisUrl)} did not answer (${r instanceof Error ? r.message || r.name : "timeout"}); start it or check REDIS_URL (or pass --local to queue in PostgreSQL)`);
       }

@@ -2,8 +2,8 @@
 // sweep (every problem, file:line:col), a failed preflight, a missing variable, an unreachable
 // Postgres or Redis. Every message goes through @ptune/db redactUrl: no password is printed.
 import { redactUrl } from "@ptune/db";
-import { classifyFailure, EnvError, failureMessage, PreflightError, QueueUnavailableError } from "@ptune/queue";
-import { formatProblem, SweepError } from "@ptune/sweep";
+import { classifyFailure, DEFAULT_MAX_TRIALS, EnvError, failureMessage, preflightSweep, PreflightError, QueueUnavailableError } from "@ptune/queue";
+import { formatProblem, SweepError, type SweepSpec, type Trial } from "@ptune/sweep";
 import { CliError } from "../command.ts";
 
 /** Every problem of a SweepError (`problems` when the parser reports them all, else the error itself). */
@@ -21,4 +21,19 @@ export function queueCommandError(e: unknown): unknown {
     return new CliError(redactUrl(`cannot reach the database or the queue (${failureMessage(e)}); check DATABASE_URL / REDIS_URL and that the servers run; nothing was queued`));
   }
   return e;
+}
+
+/** `--max-trials N` (default 100,000; `_` and `,` separators allowed). */
+export function maxTrialsOption(v: unknown): number {
+  if (v === undefined) return DEFAULT_MAX_TRIALS;
+  const s = String(v).replace(/[_,]/g, "");
+  if (!/^\d+$/.test(s) || Number(s) < 1) throw new CliError(`--max-trials must be an integer >= 1, got '${String(v)}'`, 2);
+  return Number(s);
+}
+
+/** The preflight of `ptune run` (submit runs it inside submitSweepFile): its trials, or one CliError listing every problem. */
+export async function preflightOrThrow(spec: SweepSpec, file: string, maxTrials: unknown): Promise<Trial[]> {
+  const r = await preflightSweep(spec, { file, maxTrials: maxTrialsOption(maxTrials) });
+  if (r.problems.length || !r.trials) throw queueCommandError(new PreflightError(r));
+  return r.trials;
 }

@@ -3,6 +3,7 @@
 // (BullMQ's PostgreSQL backend); local workers train; the result table is printed at the end.
 import { runningProgress, sweepStatus, trialBest } from "@ptune/db";
 import { enqueueSweep, ensurePresetModels, startWorker, dbHeartbeat, type WorkerHandle } from "@ptune/queue";
+import { preflightOrThrow } from "./queue-errors.ts";
 import { queueNameFor, readSweepFile } from "@ptune/sweep";
 import { CliError, type Command } from "../command.ts";
 import { openSession } from "../database.ts";
@@ -18,6 +19,7 @@ export const command: Command = {
     device: { type: "string" },
     "data-dir": { type: "string" },
     interval: { type: "string" },
+    "max-trials": { type: "string" },
   },
   async run({ positionals, values }, io) {
     const file = positionals[0];
@@ -29,6 +31,7 @@ export const command: Command = {
     const say = (l: string) => (io.json ? io.err(l) : io.out(l));
 
     const { spec, text: yamlText } = readSweepFile(file);
+    const trials = await preflightOrThrow(spec, file, values["max-trials"]); // issue 10: before anything is written
     await ensurePresetModels(spec, say);
 
     const s = await openSession({ local: true, migrate: true, dataDir: (values["data-dir"] as string | undefined) ?? (process.env.DATABASE_URL ? undefined : ".ptune/pg") });
@@ -36,7 +39,7 @@ export const command: Command = {
     const t0 = Date.now();
     try {
       say(`database: ${s.mode === "local" ? "embedded PostgreSQL in .ptune/pg" : "DATABASE_URL"}; queue: PostgreSQL (local mode)`);
-      const submitted = await enqueueSweep({ db: s.db, backend: s.backend, spec, yamlText });
+      const submitted = await enqueueSweep({ db: s.db, backend: s.backend, spec, yamlText, trials });
       say(`sweep ${submitted.sweepName}: ${submitted.trials.total} trials (${submitted.trials.new} new, ${submitted.trials.existing} already known)`);
 
       worker = startWorker({
@@ -48,6 +51,7 @@ export const command: Command = {
         concurrency,
         cacheDir: s.env.PTUNE_CACHE_DIR,
         heartbeat: dbHeartbeat(s.db),
+        db: s.db,
         log: process.env.PTUNE_DEBUG ? say : undefined,
       });
       const stop = () => void worker?.stop();

@@ -1,16 +1,9 @@
 // ptune submit <sweep.yaml>: validate, preflight (grid cap, models, data, lengths: nothing is
 // written when it fails), record the sweep and its trials, queue their jobs (one queue per model
 // size; a re-submitted trial adds nothing, and only jobs really added are reported).
-import { DEFAULT_MAX_TRIALS, submitSweepFile } from "@ptune/queue";
+import { submitSweepFile } from "@ptune/queue";
 import { CliError, type Command } from "../command.ts";
-import { queueCommandError } from "./queue-errors.ts";
-
-export function maxTrialsOption(v: unknown): number {
-  if (v === undefined) return DEFAULT_MAX_TRIALS;
-  const s = String(v).replace(/[_,]/g, "");
-  if (!/^\d+$/.test(s) || Number(s) < 1) throw new CliError(`--max-trials must be an integer >= 1, got '${String(v)}'`, 2);
-  return Number(s);
-}
+import { maxTrialsOption, queueCommandError } from "./queue-errors.ts";
 
 export const command: Command = {
   name: "submit",

@@ -4,8 +4,7 @@
 import { preflightSweep } from "@ptune/queue";
 import { readSweepFile, SweepError } from "@ptune/sweep";
 import { CliError, type Command } from "../command.ts";
-import { sweepProblemLines } from "./queue-errors.ts";
-import { maxTrialsOption } from "./submit.ts";
+import { maxTrialsOption, sweepProblemLines } from "./queue-errors.ts";
 
 export const command: Command = {
   name: "validate",
