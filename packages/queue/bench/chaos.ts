@@ -2,7 +2,7 @@
 //  1. starts its own PostgreSQL (embedded) and Redis (`redis-server`, AOF on) on free ports, and a
 //     tiny random model (`ptune models init --preset t5-nano`);
 //  2. a clean run: the sweep (synthetic task) on one `ptune worker`, nothing killed — the
-//     reference final prompts (database `clean`, Redis db 1);
+//     reference final prompts (database `clean`, Redis db 1; 2 workers);
 //  3. the chaos run: the same sweep on 3 `ptune worker` processes (database `chaos`, Redis db 0)
 //     while a seeded schedule kill -9s random busy workers, kill -9s the worker of ONE trial three
 //     times in a row, SIGTERMs a worker, restarts Redis (kill -9: only the AOF survives) and
@@ -23,7 +23,7 @@ import { scratchDir, startPostgres, startRedis, type PostgresServer, type RedisS
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const cli = path.join(repoRoot, "apps/cli/bin/ptune.js");
 const TRIALS = Number(process.env.CHAOS_TRIALS ?? 6);
-const STEPS = Number(process.env.CHAOS_STEPS ?? 1000);
+const STEPS = Number(process.env.CHAOS_STEPS ?? 4000);
 const SEED = Number(process.env.CHAOS_SEED ?? 1);
 const DEADLINE_MS = Number(process.env.CHAOS_DEADLINE_S ?? 420) * 1000;
 
@@ -196,11 +196,12 @@ export async function chaos(): Promise<number> {
     const sub = await run(["submit", sweepFile], cleanEnv);
     if (sub.code !== 0) throw new Error(`submit (clean) failed:\n${sub.out}`);
     const tc = Date.now();
-    const clean = startWorkerProc("clean-1", cleanEnv, "nano");
-    workers.push(clean);
-    if (!(await waitSettled(cleanUrl, "clean run", deadline))) throw new Error(`the clean run did not finish:\n${clean.log.join("")}`);
-    clean.proc.kill("SIGTERM");
-    await exited(clean);
+    // two workers: the result does not depend on how many (each trial is deterministic)
+    const clean = [startWorkerProc("clean-1", cleanEnv, "nano"), startWorkerProc("clean-2", cleanEnv, "nano")];
+    workers.push(...clean);
+    if (!(await waitSettled(cleanUrl, "clean run", deadline))) throw new Error(`the clean run did not finish:\n${clean[0]!.log.join("")}`);
+    for (const w of clean) w.proc.kill("SIGTERM");
+    await Promise.all(clean.map((w) => exited(w)));
     const cleanSeconds = (Date.now() - tc) / 1000;
     const reference = await finalPrompts(cleanUrl);
     say(`clean run: ${reference.size} trials in ${cleanSeconds.toFixed(1)} s`);
@@ -252,7 +253,7 @@ export async function chaos(): Promise<number> {
       return { since, trialId: c.r.trialId };
     };
 
-    const schedule = ["kill9", "victim", "sigterm", "redis", "kill9", "postgres", "kill9"];
+    const schedule = ["kill9", "redis", "victim", "postgres", "sigterm", "kill9"];
     for (const step of schedule) {
       if (Date.now() > deadline) break;
       await sleep(1_500 + random() * 2_000);
