@@ -3,7 +3,7 @@
 //    BullMQ, "job stalled more than allowable limit", its row left `running` forever);
 //  - a Postgres restart mid-trial spends no attempt (the outage spent them all in seconds);
 //  - a worker whose Redis is gone exits on SIGTERM within its shutdown timeout, and at once on a
-//    second signal (it ignored both for minutes);
+//    second signal (it ignored both for minutes); so does one whose Postgres is gone;
 //  - `ptune submit` with Redis unreachable fails fast with one line and writes no sweep (it hung,
 //    printed 83 stack traces and left the sweep in Postgres without jobs).
 import { spawn, type ChildProcess } from "node:child_process";
@@ -162,6 +162,30 @@ it("Redis gone: SIGTERM exits within the shutdown timeout, a second signal exits
   expect(Date.now() - t0).toBeLessThan(5_000);
   // the output stayed readable: no stack trace per reconnect
   expect((once.text().match(/\n\s+at /g) ?? []).length).toBe(0);
+});
+
+it("Postgres gone: SIGTERM exits within the shutdown timeout", async () => {
+  const pgs = await startPostgres({ dir: scratchDir("ptune-pgterm-") });
+  cleanup.push(() => pgs.stop());
+  await migrate(pgs.url);
+  const pdb = openDb(pgs.url);
+  cleanup.push(() => pdb.close());
+  const backend = createBackend({ redisUrl: testRedisUrl }); // the CLI's namespace; a unique queue
+  cleanup.push(() => backend.close());
+  const model = uniq("pgterm").replace(/_/g, "-");
+  cleanup.push(() => backend.queue(queueNameFor(model)).obliterate({ force: true }));
+  const id = await submitTo(pdb, backend, model, 100_000);
+  const w = worker(model, "pgterm", { DATABASE_URL: pgs.url, REDIS_URL: testRedisUrl }, ["--shutdown-ms", "3000"]);
+  await waitFor("a checkpoint", async () => (await latestPrompt(pdb, id))?.step, 120_000, 50).catch((e) => {
+    throw new Error(`${e.message}\n${w.text()}`);
+  });
+  await pdb.close();
+  await pgs.stop(); // mid-step / mid-checkpoint: the trainer's next write fails
+  const t0 = Date.now();
+  w.kill("SIGTERM");
+  await Promise.race([exited(w), new Promise((r) => setTimeout(r, 40_000))]);
+  expect(w.exitCode ?? w.signalCode, `still running 40 s after SIGTERM:\n${w.text()}`).not.toBeNull();
+  expect(Date.now() - t0).toBeLessThan(3_000 + 25_000);
 });
 
 it("ptune submit with Redis unreachable: one line, non-zero exit, in seconds, no sweep written", async () => {

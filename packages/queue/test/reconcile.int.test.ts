@@ -136,3 +136,30 @@ it("a deterministic input error (missing checkpoint) fails the trial at once: on
   expect((await queue.getJob(t!.id))!.attemptsMade).toBe(1);
   await queue.obliterate({ force: true });
 });
+
+it("pack jobs: members of a live pack are left alone; the members of a lost pack are re-added as single jobs", async () => {
+  const model = uniq("pack").replace(/_/g, "-");
+  const yaml = `
+name: ${uniq("pack")}
+pack: 4
+models:
+  ${model}: { checkpoint: ${modelDir}, gpu_memory_gb: 1, params: 200000 }
+grid:
+  model: ${model}
+  task: synthetic
+  prompt_length: [3, 5]
+  init: [random_uniform, sampled_vocab]
+training: { steps: 2, batch_size: 4, eval_every: 2, checkpoint_every: 1, max_input_length: 24, max_target_length: 4 }
+`;
+  const s = await submit(yaml);
+  expect(s.packs).toBe(1);
+  const queue = backend.queue(queueNameFor(model));
+  const [pack] = await queue.getJobs(["waiting", "prioritized"]);
+  expect(pack!.data.trialIds).toHaveLength(4);
+  expect(await reconcile(db, backend, { graceMs: 0, sweepId: s.sweepId })).toMatchObject({ readded: {}, settled: 0 });
+  expect(await queue.remove(pack!.id!)).toBe(1);
+  const r = await reconcile(db, backend, { graceMs: 0, sweepId: s.sweepId });
+  expect(r.readded).toEqual({ [queueNameFor(model)]: 4 });
+  for (const id of pack!.data.trialIds!) expect(["waiting", "prioritized"]).toContain(await queue.getJobState(id));
+  await queue.obliterate({ force: true });
+});
