@@ -1,5 +1,6 @@
 // ptune retry <sweep> --failed: put a sweep's failed trials back in the queue (resuming from
 // their last checkpoint).
+import { resolveSweep } from "@ptune/db";
 import { reconcile, retryFailedJobs } from "@ptune/queue";
 import { CliError, type Command } from "../command.ts";
 import { withSession } from "../database.ts";
@@ -16,9 +17,11 @@ export const command: Command = {
     if (!values.failed) throw new CliError(`say which trials to retry: --failed (the only kind for now)\nusage: ${this.usage}`, 2);
     return withSession({ local: values.local ? true : undefined, migrate: false }, async (c) => {
       await c.backend.ready();
-      const s = await retryFailedJobs({ db: c.db, backend: c.backend, sweep: ref });
-      // and the sweep's trials that lost their job (the database is the truth: reconcile.ts)
-      const r = await reconcile(c.db, c.backend, { sweepId: s.sweepId });
+      // First the database's truth (reconcile.ts): a trial whose job BullMQ gave up on while its row
+      // said running is recorded failed — so the retry below re-queues it — and lost jobs come back.
+      const { id: sweepId } = await resolveSweep(c.db, ref);
+      const r = await reconcile(c.db, c.backend, { sweepId, graceMs: 0 });
+      const s = await retryFailedJobs({ db: c.db, backend: c.backend, sweep: sweepId });
       const readded = Object.values(r.readded).reduce((a, b) => a + b, 0);
       if (io.json) io.out(JSON.stringify({ ok: true, ...s, reconciled: { readded, settled: r.settled } }));
       else {
