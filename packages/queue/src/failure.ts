@@ -59,6 +59,7 @@ const INPUT_NAMES = new Set([
   "TaskDataError",
   "ModelTooLargeError",
   "UnsupportedSettingError",
+  "TrialConfigError", // an invalid trials.config (the processor records the field; H2)
   "BatchError",
   "PreflightError",
   "ZodError",
