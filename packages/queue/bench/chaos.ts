@@ -8,7 +8,8 @@
 //     times in a row, SIGTERMs a worker, restarts Redis (kill -9: only the AOF survives) and
 //     restarts Postgres; killed/stopped workers are started again;
 //  4. prints trials completed / lost / duplicate rows / final prompts identical to the clean run /
-//     max time to recover (fault -> the next checkpoint of an affected trial), and exits non-zero
+//     max time to recover (a kill, or a restarted server's return -> the next checkpoint of an
+//     affected trial, any trial for a server; 0 when the affected trial had already ended), and exits non-zero
 //     unless every trial completed, none was lost or duplicated and every prompt is identical.
 // Bounded: a few minutes on 2 shared cores (CHAOS_TRIALS, CHAOS_STEPS, CHAOS_SEED to change).
 import { spawn, type ChildProcess } from "node:child_process";
@@ -292,14 +293,14 @@ export async function chaos(): Promise<number> {
         replace(c.w!);
         await recordRecovery("SIGTERM", since, [c.r.trialId]);
       } else if (step === "redis") {
-        const since = Date.now();
         await redis.restart(2_000);
+        const since = Date.now(); // recovery counts from the server's return: the outage itself is 2 s
         faults.push("Redis kill -9 + restart (2 s down)");
         say("Redis killed -9 and restarted after 2 s (AOF)");
         await recordRecovery("Redis restart", since, []);
       } else if (step === "postgres") {
-        const since = Date.now();
         await pgs.restart(3_000);
+        const since = Date.now(); // from the server's return (a checkpoint may commit while it shuts down)
         faults.push("Postgres stop + restart (3 s down)");
         say("Postgres stopped and restarted after 3 s");
         await recordRecovery("Postgres restart", since, []);
