@@ -11,7 +11,7 @@
 //     max time to recover (a kill, or a restarted server's return -> the next checkpoint of an
 //     affected trial, any trial for a server; 0 when the affected trial had already ended), and exits non-zero
 //     unless every trial completed, none was lost or duplicated and every prompt is identical.
-// Bounded: a few minutes on 2 shared cores (CHAOS_TRIALS, CHAOS_STEPS, CHAOS_SEED to change).
+// Bounded: 4-6 minutes on 2 shared cores (deadline 10 min) (CHAOS_TRIALS, CHAOS_STEPS, CHAOS_SEED to change).
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -24,9 +24,9 @@ import { scratchDir, startPostgres, startRedis, type PostgresServer, type RedisS
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const cli = path.join(repoRoot, "apps/cli/bin/ptune.js");
 const TRIALS = Number(process.env.CHAOS_TRIALS ?? 6);
-const STEPS = Number(process.env.CHAOS_STEPS ?? 4000);
+const STEPS = Number(process.env.CHAOS_STEPS ?? 8000);
 const SEED = Number(process.env.CHAOS_SEED ?? 1);
-const DEADLINE_MS = Number(process.env.CHAOS_DEADLINE_S ?? 420) * 1000;
+const DEADLINE_MS = Number(process.env.CHAOS_DEADLINE_S ?? 600) * 1000;
 
 /** mulberry32: the schedule is reproducible from CHAOS_SEED */
 function rng(seed: number) {
@@ -331,7 +331,7 @@ export async function chaos(): Promise<number> {
       totalSeconds: Number(((Date.now() - t0) / 1000).toFixed(1)),
       seed: SEED,
     };
-    console.log(`chaos: ${faults.length} faults (seed ${SEED}): ${faults.join("; ")}`);
+    console.log(`chaos: ${faults.length} faults (seed ${SEED}; schedule ${schedule.join(", ")}${faults.length < schedule.length + 2 ? "; the sweep ended before the schedule did" : ""}): ${faults.join("; ")}`);
     console.log(`trials completed: ${completed}/${result.size}`);
     console.log(`trials lost: ${lost}`);
     console.log(`duplicate rows: ${duplicates}`);
