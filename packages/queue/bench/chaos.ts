@@ -15,7 +15,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import pg from "pg";
 import { ensureDatabase, migrate } from "@ptune/db";
 import { deserializeTrainState } from "@ptune/trainer";
@@ -346,6 +346,7 @@ export async function chaos(): Promise<number> {
     for (const w of workers) if (alive(w)) w.proc.kill("SIGKILL");
     await redis?.stop().catch(() => undefined);
     await pgs?.stop().catch(() => undefined);
+    if (!process.env.CHAOS_KEEP) rmSync(work, { recursive: true, force: true }); // CHAOS_KEEP=1 keeps logs and data
   }
 }
 
