@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { attemptsOfTrial, getTrial, listSweeps, loadLatestCheckpoint, migrate, openDb, trialsOfSweep, type Db } from "@ptune/db";
 import { parseSweep, queueNameFor } from "@ptune/sweep";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { fixtureModel, repoRoot, testRedisUrl } from "../../../tooling/test-env.ts";
 import { freePort, scratchDir, startPostgres, startRedis } from "../bench/servers.ts";
@@ -95,8 +95,9 @@ it("killed -9 twice in a row, the trial completes on the third worker", async ()
 });
 
 it("a Postgres restart mid-trial spends no attempt: the trial backs off, resumes and completes", async () => {
-  const pg = await startPostgres({ dir: scratchDir("ptune-pgfault-") });
-  cleanup.push(() => pg.stop());
+  const pgDir = scratchDir("ptune-pgfault-");
+  const pg = await startPostgres({ dir: pgDir });
+  cleanup.push(async () => rmSync(pgDir, { recursive: true, force: true }), () => pg.stop());
   await migrate(pg.url);
   const pdb = openDb(pg.url);
   cleanup.push(() => pdb.close());
@@ -130,8 +131,9 @@ it("a Postgres restart mid-trial spends no attempt: the trial backs off, resumes
 });
 
 it("Redis gone: SIGTERM exits within the shutdown timeout, a second signal exits at once", async () => {
-  const redis = await startRedis();
-  cleanup.push(() => redis.stop());
+  const redisDir = scratchDir("ptune-redis-");
+  const redis = await startRedis({ dir: redisDir });
+  cleanup.push(async () => rmSync(redisDir, { recursive: true, force: true }), () => redis.stop());
   const backend = createBackend({ redisUrl: redis.url, prefix: "ptune" });
   cleanup.push(() => backend.close());
   const model = uniq("redisdown").replace(/_/g, "-");
@@ -165,8 +167,9 @@ it("Redis gone: SIGTERM exits within the shutdown timeout, a second signal exits
 });
 
 it("Postgres gone: SIGTERM exits within the shutdown timeout", async () => {
-  const pgs = await startPostgres({ dir: scratchDir("ptune-pgterm-") });
-  cleanup.push(() => pgs.stop());
+  const pgDir = scratchDir("ptune-pgterm-");
+  const pgs = await startPostgres({ dir: pgDir });
+  cleanup.push(async () => rmSync(pgDir, { recursive: true, force: true }), () => pgs.stop());
   await migrate(pgs.url);
   const pdb = openDb(pgs.url);
   cleanup.push(() => pdb.close());
@@ -190,6 +193,7 @@ it("Postgres gone: SIGTERM exits within the shutdown timeout", async () => {
 
 it("ptune submit with Redis unreachable: one line, non-zero exit, in seconds, no sweep written", async () => {
   const dir = scratchDir("ptune-submit-");
+  cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, "s.yaml");
   const name = uniq("nosubmit");
   writeFileSync(file, tinySweepYaml(name, modelDir, { model: uniq("nq").replace(/_/g, "-") }));
