@@ -1,7 +1,8 @@
 // The contract every `ptune` command implements. One file per command in ./commands,
 // registered in ./commands/index.ts; only bin/ptune.js ends the process.
 import path from "node:path";
-import { parseArgs } from "node:util";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { redactUrl } from "@ptune/db";
 
 /** One flag: node:util parseArgs' settings plus what `--help` shows. */
 export interface OptionDef {
@@ -125,9 +126,11 @@ export async function runCommand(cmd: Command, argv: string[], io: Io, help: (cm
     return await cmd.run(args, io);
   } catch (e) {
     const err = e as Error;
-    if (io.json) io.out(JSON.stringify({ ok: false, error: err.message }));
-    io.err(`ptune ${cmd.name}: ${err.message}`);
-    if (process.env.PTUNE_DEBUG) io.err(err.stack ?? "");
+    // every message through the one redaction (@ptune/db redactUrl): no password is ever printed
+    const message = redactUrl(err?.message ?? String(e));
+    if (io.json) io.out(JSON.stringify({ ok: false, error: message }));
+    io.err(`ptune ${cmd.name}: ${message}`);
+    if (process.env.PTUNE_DEBUG) io.err(redactUrl(err?.stack ?? ""));
     return e instanceof CliError ? e.exitCode : 1;
   }
 }

@@ -4,8 +4,8 @@
 // local database; every other command that finds none says where it looked and stops.
 // The embedded server is shared by every process on the same home; the last one to leave stops it.
 import path from "node:path";
-import { embeddedDataExists, NotFoundError, startEmbeddedPostgres } from "@ptune/db";
-import { connect, EnvError, readEnv, type Connected } from "@ptune/queue";
+import { embeddedDataExists, NotFoundError, redactUrl, startEmbeddedPostgres } from "@ptune/db";
+import { connect, EnvError, QueueUnavailableError, readEnv, type Connected } from "@ptune/queue";
 import { CliError } from "./command.ts";
 
 export interface Session extends Connected {
@@ -29,7 +29,7 @@ export async function openSession(
   if (env.DATABASE_URL && !opts.dataDir) {
     // --local only moves the queue into Postgres; without REDIS_URL that is the only option.
     const local = opts.local ?? !env.REDIS_URL;
-    const c = await connect({ local, migrate: opts.migrate, env });
+    const c = await connect({ local, migrate: opts.migrate, env, failFast: true }); // a command: Redis down fails fast
     return { ...c, mode: local ? "local" : "distributed" };
   }
   const dataDir = path.resolve(opts.dataDir ?? localDataDir());
@@ -70,7 +70,7 @@ export async function withSession<T>(opts: Parameters<typeof openSession>[0], fn
       await s.close();
     }
   } catch (e) {
-    if (e instanceof NotFoundError || e instanceof EnvError) throw new CliError(e.message);
+    if (e instanceof NotFoundError || e instanceof EnvError || e instanceof QueueUnavailableError) throw new CliError(redactUrl(e.message));
     throw e;
   }
 }

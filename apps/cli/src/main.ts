@@ -35,7 +35,18 @@ function resolve(argv: string[]): { entry?: CommandEntry; rest: string[] } {
   return { entry: best, rest: best ? argv.slice(best.name.split(" ").length) : argv };
 }
 
+/** `ptune … | head -1`: the reader went away; stop quietly (exit 0) instead of an EPIPE stack trace. */
+function exitQuietlyOnClosedPipe() {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(0);
+      throw e;
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
+  exitQuietlyOnClosedPipe();
   const json = argv.includes("--json");
   const io: Io = { out: (l) => process.stdout.write(l + "\n"), err: (l) => process.stderr.write(l + "\n"), json };
   const first = argv[0];

@@ -6,6 +6,8 @@ const schema = z.object({
   REDIS_URL: z.string().trim().regex(/^rediss?:\/\//, "expected a URL like redis://127.0.0.1:6379").optional(),
   PTUNE_DASHBOARD_TOKEN: z.string().min(16, "expected at least 16 characters (it guards cancel/retry)").optional(),
   PTUNE_DASHBOARD_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** default 127.0.0.1; any other address needs PTUNE_DASHBOARD_TOKEN (server.ts) */
+  PTUNE_DASHBOARD_HOST: z.string().trim().min(1).optional(),
 });
 
 export type DashboardEnv = z.output<typeof schema>;

@@ -48,11 +48,38 @@ function tokenMatches(header: string | undefined, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** 127.0.0.0/8, ::1, localhost: only this machine can connect. */
+export function isLoopback(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h) || h === "::ffff:127.0.0.1";
+}
+
+const TOKEN_COOKIE = "ptune_dashboard_token";
+
 export function createServer(opts: ServerOptions): DashboardServer {
   const { db, backend } = opts;
   const pollMs = opts.pollMs ?? 2000;
   const cache = new ReportCache(db);
   const app = new Hono();
+
+  // Bind and token (issue 10): the server binds 127.0.0.1 unless told otherwise; a non-loopback
+  // bind needs a token, and then EVERY route but /healthz needs it too (sweeps, trials, workers
+  // and Redis stats are not for the network). A browser cannot send a header on navigation, so
+  // `?token=` once sets an HttpOnly, SameSite=Strict cookie and redirects to the clean URL.
+  let readsNeedToken = false;
+  app.use("*", async (c, next) => {
+    if (!readsNeedToken || !opts.token || c.req.path === "/healthz") return next();
+    const url = new URL(c.req.url);
+    const query = url.searchParams.get("token");
+    if (query !== null && tokenMatches(`Bearer ${query}`, opts.token)) {
+      url.searchParams.delete("token");
+      c.header("set-cookie", `${TOKEN_COOKIE}=${encodeURIComponent(query)}; HttpOnly; SameSite=Strict; Path=/`);
+      return c.redirect(url.pathname + url.search, 303);
+    }
+    const cookie = /(?:^|;\s*)ptune_dashboard_token=([^;]+)/.exec(c.req.header("cookie") ?? "")?.[1];
+    if (tokenMatches(c.req.header("authorization"), opts.token) || (cookie && tokenMatches(`Bearer ${decodeURIComponent(cookie)}`, opts.token))) return next();
+    return c.text("this dashboard needs its token: open it once as /?token=$PTUNE_DASHBOARD_TOKEN, or send Authorization: Bearer <token>", 401);
+  });
 
   app.onError((err, c) => {
     if (err instanceof NotFoundError) return c.html(page({ title: "not found", body: `<h1>Not found</h1><p>${esc(err.message)}</p>` }), 404);
@@ -167,6 +194,10 @@ export function createServer(opts: ServerOptions): DashboardServer {
   return {
     app,
     listen({ port = 0, hostname = "127.0.0.1" } = {}) {
+      if (!isLoopback(hostname)) {
+        if (!opts.token) return Promise.reject(new Error(`refusing to listen on ${hostname} without a token: anyone on the network could read every sweep; set PTUNE_DASHBOARD_TOKEN (16+ characters) or bind 127.0.0.1`));
+        readsNeedToken = true;
+      }
       return new Promise((resolve) => {
         const server = serve({ fetch: app.fetch, port, hostname }, (info: AddressInfo) => {
           resolve({

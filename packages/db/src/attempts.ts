@@ -105,3 +105,26 @@ export async function attemptsOfTrial(db: Db, trialId: string): Promise<AttemptR
     error: r.error,
   }));
 }
+
+/**
+ * Fails the trial's current attempt when it is the running attempt `workerId` claimed: the
+ * worker's main thread records a deterministic input error (bad checkpoint, data, limits) the
+ * sandbox threw, so the trial fails at once with its message (packages/queue failure.ts). Fenced
+ * by (worker, attempt): a newer attempt elsewhere is left alone. Returns whether it recorded.
+ */
+export async function failWorkerAttempt(db: Db, trialId: string, workerId: string, error: string): Promise<boolean> {
+  return transaction(db, async (c) => {
+    const { rows } = await c.query<{ current_attempt: number }>(
+      `SELECT t.current_attempt FROM trials t
+       WHERE t.id = $1 AND t.state = 'running'
+         AND EXISTS (SELECT 1 FROM attempts a WHERE a.trial_id = t.id AND a.number = t.current_attempt AND a.worker_id = $2 AND a.outcome = 'running')
+       FOR UPDATE`,
+      [trialId, workerId],
+    );
+    if (!rows.length) return false;
+    const n = rows[0]!.current_attempt;
+    await c.query("UPDATE trials SET state = 'failed', error = $2, updated_at = now() WHERE id = $1", [trialId, error]);
+    await c.query("UPDATE attempts SET outcome = 'failed', ended_at = now(), error = $3 WHERE trial_id = $1 AND number = $2", [trialId, n, error]);
+    return true;
+  });
+}

@@ -2,6 +2,7 @@
 // prisma/ at the repository root; see prisma/README.md for the tables and views.
 export { openDb, transaction, type Db } from "./db.ts";
 export { migrate, migrationsDir, ensureDatabase, dropDatabase, redact, type MigrateResult } from "./migrate.ts";
+export { redactUrl } from "./redact.ts";
 export { startEmbeddedPostgres, embeddedDataExists, type EmbeddedPostgresHandle } from "./embedded.ts";
 export { StaleAttemptError, TrialClosedError, NotFoundError } from "./errors.ts";
 export {
@@ -26,7 +27,8 @@ export {
   sweepStatusOf,
   type ResolvedSweep,
 } from "./sweeps.ts";
-export { claimAttempt, loadLatestCheckpoint, loadBestCheckpoint, attemptsOfTrial, type Claim, type StoredCheckpoint, type AttemptRow } from "./attempts.ts";
+export { orphanCandidates, settleAbandonedTrial, withReconcileLock, type OrphanCandidate } from "./reconcile.ts";
+export { claimAttempt, failWorkerAttempt, loadLatestCheckpoint, loadBestCheckpoint, attemptsOfTrial, type Claim, type StoredCheckpoint, type AttemptRow } from "./attempts.ts";
 export { FencedWriter, primaryScore, type StepRow, type EvaluationInput, type FinishInput } from "./fenced-writer.ts";
 export { heartbeatWorker, listWorkers, type WorkerHeartbeat, type WorkerRow } from "./workers.ts";
 export { trialBest, configScores, type TrialBestRow, type ConfigScoreRow, type ViewOptions } from "./views.ts";

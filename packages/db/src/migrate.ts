@@ -10,6 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { openSchemaEngine } from "./schema-engine.ts";
+import { redactUrl } from "./redact.ts";
 
 /** prisma/migrations at the repository root (the layout `prisma migrate` expects). */
 export const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../prisma/migrations");
@@ -114,16 +115,8 @@ function splitDatabase(databaseUrl: string): { name: string; admin: string } {
 
 const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
-/** The URL without its password, for messages. */
-export function redact(databaseUrl: string): string {
-  try {
-    const u = new URL(databaseUrl);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return databaseUrl;
-  }
-}
+/** The URL without its password, for messages (one redaction for every message: redact.ts). */
+export const redact = redactUrl;
 
 /** Engine errors arrive as objects or JSON strings; keep the human message. */
 function engineMessage(e: unknown): string {

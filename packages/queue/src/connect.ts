@@ -13,7 +13,11 @@ export interface Connected {
   close(): Promise<void>;
 }
 
-export async function connect(opts: { local?: boolean; migrate?: boolean; env?: QueueEnv } = {}): Promise<Connected> {
+/**
+ * `failFast`: a command (submit, retry, status, cancel), not a worker: Redis unreachable fails in
+ * seconds with one line (backend.ts) instead of waiting the outage out.
+ */
+export async function connect(opts: { local?: boolean; migrate?: boolean; env?: QueueEnv; failFast?: boolean } = {}): Promise<Connected> {
   const env = opts.env ?? readEnv();
   const databaseUrl = requireEnv(env, "DATABASE_URL", "where sweeps, trials and results are stored");
   const redisUrl = opts.local ? undefined : requireEnv(env, "REDIS_URL", "the job queue; or pass --local to queue in PostgreSQL instead");
@@ -22,7 +26,7 @@ export async function connect(opts: { local?: boolean; migrate?: boolean; env?: 
     await migrate(databaseUrl);
   }
   const db = openDb(databaseUrl);
-  const backend = createBackend(redisUrl ? { redisUrl } : { postgresUrl: databaseUrl });
+  const backend = createBackend(redisUrl ? { redisUrl, failFast: opts.failFast } : { postgresUrl: databaseUrl });
   return {
     env,
     db,

@@ -13,9 +13,11 @@
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Backend } from "./backend.ts";
+import { failWorkerAttempt, redactUrl, type Db } from "@ptune/db";
+import { withTimeout, type Backend } from "./backend.ts";
 import { ABORT_SHUTDOWN, type TrialJobResult } from "./job-types.ts";
 import type { SandboxConfig } from "./processor/runtime.ts";
+import { reconcile, RECONCILE_DEFAULTS } from "./reconcile.ts";
 import { sanitizeQueueName } from "./routing.ts";
 import type { TrialWorker } from "./trial-worker.ts";
 
@@ -55,6 +57,14 @@ export interface StartWorkerOptions {
   synthetic?: { train: number; dev: number };
   processorFile?: string;
   log?: (line: string) => void;
+  /**
+   * The main thread's database handle. With it the daemon records deterministic input failures
+   * (failure.ts) at once and runs the reconciler every `reconcileMs` (reconcile.ts); without it
+   * (tests of the queue alone) neither happens.
+   */
+  db?: Db;
+  /** ms between reconcile passes (default 10 s = two heartbeats); 0 = never */
+  reconcileMs?: number;
 }
 
 export interface WorkerHandle {
@@ -114,7 +124,19 @@ export function startWorker(opts: StartWorkerOptions): WorkerHandle {
       running.delete(job.id!);
       log(`${q}: ${what(job)} released at step ${r.step ?? "?"} (checkpointed; back in the queue)`);
     };
-    w.on("error", (err) => log(`${q}: worker error: ${err.message}`));
+    w.onDeferred = (job, message, delay) => log(`${q}: ${what(job)} deferred ${Math.round(delay / 1000)} s (infrastructure: ${message}; no attempt spent)`);
+    if (opts.db) {
+      const db = opts.db;
+      w.onInputFailure = async (job, message) => {
+        for (const id of job.data.trialIds ?? [job.id!]) await failWorkerAttempt(db, id, workerId, message);
+      };
+    }
+    // one line per outage, not one per reconnect
+    let lastError = "";
+    w.on("error", (err) => {
+      if (err.message !== lastError) log(`${q}: worker error: ${redactUrl(err.message)}`);
+      lastError = err.message;
+    });
     return w;
   });
 
@@ -142,6 +164,25 @@ export function startWorker(opts: StartWorkerOptions): WorkerHandle {
   const timer = setInterval(beat, opts.heartbeatMs ?? 5_000);
   timer.unref();
 
+  // The queue converges to the database (reconcile.ts): every worker runs a pass now and then;
+  // the advisory lock lets one at a time do the work.
+  const reconcileMs = opts.reconcileMs ?? RECONCILE_DEFAULTS.intervalMs;
+  let reconciling = false;
+  const pass = async () => {
+    if (!opts.db || reconciling || state !== "running") return;
+    reconciling = true;
+    try {
+      const heartbeatMs = opts.heartbeatMs ?? 5_000;
+      await reconcile(opts.db, opts.backend, { staleMs: 3 * heartbeatMs, log });
+    } catch (e) {
+      log(`reconcile failed (next pass in ${Math.round(reconcileMs / 1000)} s): ${redactUrl((e as Error).message)}`);
+    } finally {
+      reconciling = false;
+    }
+  };
+  const reconcileTimer = opts.db && reconcileMs > 0 ? setInterval(pass, reconcileMs) : undefined;
+  reconcileTimer?.unref();
+
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
   let stopping: Promise<void> | undefined;
@@ -150,33 +191,47 @@ export function startWorker(opts: StartWorkerOptions): WorkerHandle {
       state = "stopping";
       log(`stopping: releasing ${running.size} running trial(s)`);
       void beat();
+      if (reconcileTimer) clearInterval(reconcileTimer);
       const closing = workers.map((w) => w.close());
       for (const w of workers) w.cancelAllJobs(ABORT_SHUTDOWN);
       const deadline = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), opts.shutdownTimeoutMs ?? 60_000).unref());
       if ((await Promise.race([Promise.allSettled(closing), deadline])) === "timeout") {
         log("graceful stop timed out: forcing close; the stalled checker will re-deliver the jobs");
-        await Promise.allSettled(workers.map((w) => w.close(true)));
+        // bounded too: with Redis unreachable even a forced close may wait on a reply
+        await withTimeout(Promise.allSettled(workers.map((w) => w.close(true))), 5_000).catch(() => log("forced close did not finish (queue store unreachable?): leaving the jobs to the stalled checker"));
       }
       clearInterval(timer);
       clearInterval(watchdog);
       state = "stopped";
-      await beat();
+      await withTimeout(beat(), 3_000).catch(() => undefined);
       resolveStopped();
     })());
   return { workerId, queues, workers, stop, stopped };
 }
 
-/** SIGTERM/SIGINT -> graceful stop; a second signal forces the close. Returns an uninstaller. */
-export function stopOnSignals(handle: WorkerHandle, log: (line: string) => void = () => undefined): () => void {
+/**
+ * SIGTERM/SIGINT -> graceful stop; a second signal exits at once (128 + signal number, like a
+ * shell). The process always ends: once the stop has had `shutdownTimeoutMs` plus a margin for
+ * closing connections, an unref'd timer exits even if a socket to an unreachable Redis/Postgres
+ * or a sandbox thread would keep it alive (issue 10: a worker with Redis down ignored SIGTERM for
+ * minutes). Returns an uninstaller.
+ */
+export function stopOnSignals(handle: WorkerHandle, log: (line: string) => void = () => undefined, shutdownTimeoutMs = 60_000): () => void {
   let count = 0;
+  const code = (sig: NodeJS.Signals) => 128 + (sig === "SIGINT" ? 2 : 15);
   const on = (sig: NodeJS.Signals) => {
     if (++count > 1) {
-      log(`${sig} again: closing without waiting for the running trials`);
-      for (const w of handle.workers) void w.close(true);
-      return;
+      log(`${sig} again: exiting now (running trials resume from their last checkpoint)`);
+      process.exit(code(sig));
     }
     log(`${sig}: stopping gracefully (send again to stop at once)`);
     void handle.stop();
+    setTimeout(() => {
+      log(`still not stopped ${Math.round(shutdownTimeoutMs / 1000) + 15} s after ${sig}: exiting`);
+      process.exit(code(sig));
+    }, shutdownTimeoutMs + 15_000).unref();
+    // stopped but something (a socket, a thread) keeps the loop alive: exit shortly after
+    void handle.stopped.then(() => setTimeout(() => process.exit(process.exitCode ?? 0), 10_000).unref());
   };
   process.on("SIGTERM", on);
   process.on("SIGINT", on);

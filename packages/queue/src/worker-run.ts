@@ -20,7 +20,7 @@ export function dbHeartbeat(db: Db): (hb: DaemonHeartbeat) => Promise<void> {
     });
 }
 
-export interface RunWorkerOptions extends Pick<StartWorkerOptions, "sizes" | "concurrency" | "workerId" | "lockDuration" | "stalledInterval" | "log" | "synthetic" | "cancelPollMs" | "heartbeatMs" | "threads"> {
+export interface RunWorkerOptions extends Pick<StartWorkerOptions, "sizes" | "concurrency" | "workerId" | "lockDuration" | "stalledInterval" | "log" | "synthetic" | "cancelPollMs" | "heartbeatMs" | "threads" | "shutdownTimeoutMs" | "reconcileMs"> {
   device?: "cpu" | "cuda";
   /** queue in PostgreSQL (DATABASE_URL) instead of Redis */
   local?: boolean;
@@ -46,8 +46,9 @@ export async function runWorker(opts: RunWorkerOptions): Promise<{ handle: Worke
     device,
     cacheDir: c.env.PTUNE_CACHE_DIR,
     heartbeat,
+    db: c.db,
   });
-  const uninstall = opts.signals ? stopOnSignals(handle, opts.log) : () => undefined;
+  const uninstall = opts.signals ? stopOnSignals(handle, opts.log, opts.shutdownTimeoutMs) : () => undefined;
   const done = handle.stopped.finally(async () => {
     uninstall();
     await c.close();

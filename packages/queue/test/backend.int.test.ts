@@ -36,7 +36,8 @@ describe.each(["redis", "postgres"] as const)("%s backend", (kind) => {
     const first = await addTrialJobs(backend, trials, name);
     const second = await addTrialJobs(backend, trials, name);
     expect(Object.values(first).sort()).toEqual([3, 3]);
-    expect(second).toEqual(first);
+    // issue 10: only jobs really added are counted; a re-add of a live job is not
+    expect(second).toEqual(Object.fromEntries(Object.keys(first).map((k) => [k, 0])));
     for (const n of names.values()) {
       const counts = await backend.queue(n).getJobCounts("waiting", "prioritized", "delayed", "active");
       expect(counts.waiting + counts.prioritized).toBe(3);

@@ -109,7 +109,8 @@ it("pack: 3 makes pack jobs (model tuning stays single), re-submit dedupes, canc
   expect((await getTrial(db, single.id!))?.method).toBe("model_tuning");
   // same sweep again: same pack ids, nothing new in the queue
   const second = await submit(db, backend, yaml);
-  expect(second.packs).toBe(3);
+  expect(second.packs).toBe(0); // issue 10: only pack jobs really added are counted
+  expect(second.queued).toEqual({});
   const counts = await queue.getJobCounts("waiting", "prioritized", "active", "completed", "failed");
   expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(4);
   // cancel: the three waiting pack jobs and the single job are removed

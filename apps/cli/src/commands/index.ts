@@ -27,6 +27,7 @@ const entry = (name: string, summary: string, load: () => Promise<{ command: Com
 // and analyses, models and the engine, then the database and benchmarks.
 export const commands: CommandEntry[] = [
   entry("run", "run a sweep locally: embedded Postgres, local workers, result table (no servers needed)", () => import("./run.ts")),
+  entry("validate", "check a sweep YAML and everything its trials need (models, data, limits); no database needed", () => import("./validate.ts")),
   entry("submit", "validate a sweep YAML, record its trials in the database and queue them (idempotent)", () => import("./submit.ts")),
   entry("worker", "run a worker daemon that trains the queued trials of the given model sizes", () => import("./worker.ts")),
   entry("status", "trial counts per size/task/state, and progress of running trials", () => import("./status.ts")),

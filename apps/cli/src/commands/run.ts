@@ -8,6 +8,7 @@
 // their checkpoints) and exits 130; a second one exits at once.
 import { runningProgress, SweepChangedError, sweepStatus, trialBest, type Db } from "@ptune/db";
 import { enqueueSweep, ensurePresetModels, startWorker, dbHeartbeat, type WorkerHandle } from "@ptune/queue";
+import { preflightOrThrow } from "./queue-errors.ts";
 import { queueNameFor, readSweepFile } from "@ptune/sweep";
 import { CliError, type Command } from "../command.ts";
 import { localDataDir, openSession } from "../database.ts";
@@ -38,7 +39,7 @@ async function snapshot(db: Db, sweepId: number, t0: number, first?: { at: numbe
 export const command: Command = {
   name: "run",
   summary: "run a sweep locally: embedded Postgres, local workers, result table (no servers needed)",
-  usage: "ptune run <sweep.yaml> [--concurrency N] [--device cpu|cuda] [--home DIR] [--data-dir DIR] [--interval s] [--new-version] [--json]",
+  usage: "ptune run <sweep.yaml> [--concurrency N] [--device cpu|cuda] [--home DIR] [--data-dir DIR] [--interval s] [--new-version] [--max-trials N] [--json]",
   example: "ptune run sweeps/quickstart.yaml",
   options: {
     concurrency: { type: "string", description: "trials trained at once", default: "1" },
@@ -46,6 +47,7 @@ export const command: Command = {
     "data-dir": { type: "string", description: "the embedded PostgreSQL's folder (default: <home>/pg)" },
     interval: { type: "string", description: "seconds between progress updates", default: "5" },
     "new-version": { type: "boolean", description: "record a changed sweep spec as the next version of its name (else a changed spec is refused)" },
+    "max-trials": { type: "string", description: "refuse a grid larger than this many trials (default: 100,000)" },
   },
   async run({ positionals, values }, io) {
     const file = positionals[0];
@@ -59,6 +61,7 @@ export const command: Command = {
     const say = (l: string) => (io.json ? io.err(l) : io.out(l));
 
     const { spec, text: yamlText } = readSweepFile(file);
+    const trials = await preflightOrThrow(spec, file, values["max-trials"]); // issue 10: before anything is written
     await ensurePresetModels(spec, say);
 
     const dataDir = (values["data-dir"] as string | undefined) ?? (process.env.DATABASE_URL ? undefined : localDataDir());
@@ -83,7 +86,7 @@ export const command: Command = {
     process.on("SIGTERM", onSignal);
     try {
       say(`database: ${s.mode === "local" ? `embedded PostgreSQL in ${s.dataDir}` : "DATABASE_URL"}; queue: PostgreSQL (local mode)`);
-      const submitted = await enqueueSweep({ db: s.db, backend: s.backend, spec, yamlText, newVersion: Boolean(values["new-version"]) }).catch((e) => {
+      const submitted = await enqueueSweep({ db: s.db, backend: s.backend, spec, yamlText, trials, newVersion: Boolean(values["new-version"]) }).catch((e) => {
         throw e instanceof SweepChangedError ? new CliError(e.message) : e;
       });
       say(`sweep ${submitted.sweepName}${submitted.version > 1 ? ` version ${submitted.version}` : ""}: ${submitted.trials.total} trials (${submitted.trials.new} new, ${submitted.trials.existing} already known)`);
@@ -97,6 +100,7 @@ export const command: Command = {
         concurrency,
         cacheDir: s.env.PTUNE_CACHE_DIR,
         heartbeat: dbHeartbeat(s.db),
+        db: s.db,
         log: process.env.PTUNE_DEBUG ? (l) => io.err(l) : undefined,
       });
 

@@ -1,4 +1,5 @@
-import { listSweeps, runningProgress, sweepStatus, TRIAL_STATES, type Db } from "@ptune/db";
+import { listSweeps, redactUrl, runningProgress, sweepStatus, TRIAL_STATES, type Db } from "@ptune/db";
+import { failureMessage, reconcile } from "@ptune/queue";
 import { withSession } from "../database.ts";
 import type { Command, Io } from "../command.ts";
 import { progressLines, table, bar } from "../render.ts";
@@ -45,6 +46,10 @@ export const command: Command = {
     return withSession({ local: values.local ? true : undefined, migrate: false }, async (c) => {
       const every = Number(values.interval ?? 2) * 1000;
       for (;;) {
+        // The database is the truth, the queue follows (reconcile.ts): a lost job is re-added and
+        // a trial the queue gave up on is recorded failed before the counts are shown. A queue
+        // that is down does not hide the database's view.
+        await reconcile(c.db, c.backend).catch((e) => io.err(`ptune status: queue not reconciled: ${redactUrl(failureMessage(e))}`));
         const snap = await snapshot(c.db, positionals[0]);
         if (io.json) io.out(JSON.stringify(snap));
         else {

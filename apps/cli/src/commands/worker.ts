@@ -1,5 +1,6 @@
 // ptune worker: the daemon serving some model sizes until SIGTERM/SIGINT (graceful: running
 // trials checkpoint and go back to the queue; a second signal stops at once).
+import { redactUrl } from "@ptune/db";
 import { EnvError, runWorker } from "@ptune/queue";
 import { CliError, type Command } from "../command.ts";
 
@@ -12,7 +13,7 @@ const int = (v: unknown, name: string, dflt: number) => {
 export const command: Command = {
   name: "worker",
   summary: "run a worker daemon that trains the queued trials of the given model sizes",
-  usage: "ptune worker --sizes <model,...> [--device cpu|cuda] [--concurrency N] [--id NAME] [--local] [--threads N] [--lock-ms N] [--stalled-ms N]",
+  usage: "ptune worker --sizes <model,...> [--device cpu|cuda] [--concurrency N] [--id NAME] [--local] [--threads N] [--lock-ms N] [--stalled-ms N] [--shutdown-ms N]",
   example: "ptune worker --sizes small,base --device cuda --concurrency 1",
   options: {
     sizes: { type: "string", description: "model names (the keys of a sweep's models:) this worker trains, comma separated (required)" },
@@ -23,6 +24,7 @@ export const command: Command = {
     threads: { type: "string", description: "onnxruntime intra-op threads per trial (default: onnxruntime's)" },
     "lock-ms": { type: "string", description: "BullMQ job lock duration in ms (default: 10000)" },
     "stalled-ms": { type: "string", description: "BullMQ stalled-job check interval in ms (default: 5000)" },
+    "shutdown-ms": { type: "string", description: "on SIGTERM/SIGINT, how long running trials get to checkpoint before the worker exits anyway (default: 60000)" },
   },
   async run({ positionals, values }, io) {
     if (positionals.length) throw new CliError(`unexpected argument '${positionals[0]}'\nusage: ${this.usage}`, 2);
@@ -30,7 +32,7 @@ export const command: Command = {
     if (!sizes.length) throw new CliError(`--sizes is required: the model names (as in the sweep's models:) this worker trains\nusage: ${this.usage}`, 2);
     const device = values.device as string | undefined;
     if (device !== undefined && device !== "cpu" && device !== "cuda") throw new CliError(`--device must be cpu or cuda, got '${device}'`, 2);
-    const log = (line: string) => io.err(`[worker ${new Date().toISOString()}] ${line}`);
+    const log = (line: string) => io.err(`[worker ${new Date().toISOString()}] ${redactUrl(line)}`);
     let started;
     try {
       started = await runWorker({
@@ -42,6 +44,8 @@ export const command: Command = {
         threads: values.threads === undefined ? undefined : int(values.threads, "threads", 1),
         lockDuration: int(values["lock-ms"], "lock-ms", 10_000),
         stalledInterval: int(values["stalled-ms"], "stalled-ms", 5_000),
+        // SIGTERM/SIGINT: running trials get this long to checkpoint; the process exits in every state
+        shutdownTimeoutMs: int(values["shutdown-ms"], "shutdown-ms", 60_000),
         signals: true,
         log,
       });
