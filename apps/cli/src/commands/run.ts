@@ -145,8 +145,12 @@ export const command: Command = {
       view.done();
       await worker?.stop();
       await s.close();
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
+      // After a first Ctrl-C the handlers stay until the process exits: a second one arriving
+      // between this cleanup and bin/ptune.js's exit must still exit 130, not kill the process.
+      if (!interrupted.signal.aborted) {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+      }
     }
   },
 };
