@@ -62,7 +62,7 @@ export function embeddedDataExists(dataDir: string): boolean {
 }
 
 /** A TCP port that was free a moment ago (the OS picks it). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();

@@ -3,7 +3,7 @@
 export { openDb, transaction, type Db } from "./db.ts";
 export { migrate, migrationsDir, ensureDatabase, dropDatabase, redact, type MigrateResult } from "./migrate.ts";
 export { redactUrl } from "./redact.ts";
-export { startEmbeddedPostgres, embeddedDataExists, type EmbeddedPostgresHandle } from "./embedded.ts";
+export { startEmbeddedPostgres, embeddedDataExists, freePort, type EmbeddedPostgresHandle } from "./embedded.ts";
 export { StaleAttemptError, TrialClosedError, NotFoundError } from "./errors.ts";
 export {
   upsertSweep,

@@ -17,6 +17,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { rmSync, writeFileSync } from "node:fs";
 import pg from "pg";
+import { mulberry32 } from "@ptune/tasks";
 import { ensureDatabase, migrate } from "@ptune/db";
 import { deserializeTrainState } from "@ptune/trainer";
 import { scratchDir, startPostgres, startRedis, type PostgresServer, type RedisServer } from "./servers.ts";
@@ -28,17 +29,8 @@ const STEPS = Number(process.env.CHAOS_STEPS ?? 8000);
 const SEED = Number(process.env.CHAOS_SEED ?? 1);
 const DEADLINE_MS = Number(process.env.CHAOS_DEADLINE_S ?? 600) * 1000;
 
-/** mulberry32: the schedule is reproducible from CHAOS_SEED */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** the schedule is reproducible from CHAOS_SEED (mulberry32, @ptune/tasks) */
+const rng = mulberry32;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const say = (l: string) => process.stderr.write(`[chaos ${new Date().toISOString().slice(11, 19)}] ${l}\n`);
 

@@ -7,19 +7,9 @@ import { chmodSync, mkdirSync, mkdtempSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from "@ptune/db";
+import { freePort, startEmbeddedPostgres, type EmbeddedPostgresHandle } from "@ptune/db";
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** A directory the `postgres` system user can enter (embedded Postgres runs as it under root). */
 export function scratchDir(prefix: string): string {

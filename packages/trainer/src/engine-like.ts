@@ -29,10 +29,4 @@ export interface EngineLike extends Evaluator {
    */
   withWeights?(weights: Map<string, Float32Array>): Evaluator & { close(): void };
   modelStep(batch: Batch, weights?: Map<string, Float32Array>): Promise<{ loss: number; grads: Map<string, Float32Array> }>;
-  score(batch: Batch, prompt?: PromptArg): Promise<Float32Array>;
-  greedy(
-    batch: Pick<Batch, "batchSize" | "inputLen" | "inputIds" | "attentionMask">,
-    maxNewTokens: number,
-    prompt?: PromptArg | PerExamplePromptArg,
-  ): Promise<number[][]>;
 }

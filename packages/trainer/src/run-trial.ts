@@ -7,28 +7,20 @@
 // so `store.latest()` resumes bit-identically. Non-finite loss fails the trial with its step; an
 // abort checkpoints and returns "cancelled".
 import type { EngineLike } from "./engine-like.ts";
-import type { TaskLike } from "./task-like.ts";
 import type { TokenizerLike } from "./tokenizer-like.ts";
 import type { TrialSpec } from "./trial-spec.ts";
-import { runTrials } from "./trial/run-trials.ts";
-import type { TrialData, TrialProgress, TrialResult, TrialSink, TrialStore, WeightSource } from "./trial/types.ts";
+import { runTrials, type TrialInput } from "./trial/run-trials.ts";
+import type { TrialProgress, TrialResult } from "./trial/types.ts";
 
 export { DEV_LOSS, type TrialData, type TrialProgress, type TrialResult, type TrialSink, type TrialStore, type WeightSource } from "./trial/types.ts";
 export { judgeEvaluation, trialKey } from "./trial/lane.ts";
 
-export interface RunTrialDeps {
+/** A trial's own inputs (TrialInput without the spec) plus the engine and tokenizer it runs on. */
+export type RunTrialDeps = Omit<TrialInput, "spec"> & {
   engine: EngineLike;
   tokenizer: TokenizerLike;
-  data: TrialData;
-  store: TrialStore;
-  sink: TrialSink;
-  /** the task's labels and metrics; default getTask(spec.task) from @ptune/tasks */
-  task?: TaskLike;
-  /** model tuning only: the initial weights */
-  weights?: WeightSource;
-  signal?: AbortSignal;
   onProgress?(p: TrialProgress): void;
-}
+};
 
 export async function runTrial(spec: TrialSpec, deps: RunTrialDeps): Promise<TrialResult> {
   const { engine, tokenizer, onProgress, ...trial } = deps;

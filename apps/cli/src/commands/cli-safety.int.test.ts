@@ -46,14 +46,14 @@ describe("ptune at the command line", () => {
 
   it("validate: every problem at once, no database; a good sweep passes", async () => {
     const bad = path.join(dir, "bad.yaml");
-    writeFileSync(bad, `name: bad\nmodels:\n  a: { checkpoint: ${path.join(dir, "missing-a")}, gpu_memory_gb: 1, params: 1 }\n  b: { checkpoint: ${path.join(dir, "missing-b")}, gpu_memory_gb: 1, params: 1 }\ngrid:\n  model: [a, b]\n  task: synthetic\n  prompt_length: [4, 100000]\n`);
+    writeFileSync(bad, `name: bad\nmodels:\n  a: { checkpoint: ${path.join(dir, "missing-a")}, gpu_memory_gb: 1, params: 1 }\n  b: { checkpoint: ${path.join(dir, "missing-b")}, gpu_memory_gb: 1, params: 1 }\ngrid:\n  model: [a, b]\n  task: synthetic\n  prompt_length: [4, 1000]\ntraining: { max_input_length: 7500 }\n`);
     const env = { DATABASE_URL: "", REDIS_URL: "" };
     const r = await sh(`node ${cli} validate ${bad}`, env);
     expect(r.code).toBe(1);
     const lines = r.stderr.trim().split("\n");
     expect(lines.some((l) => l.includes("model a") && l.includes("missing-a"))).toBe(true);
     expect(lines.some((l) => l.includes("model b") && l.includes("missing-b"))).toBe(true);
-    expect(r.stderr).toMatch(/prompt_length 100000/);
+    expect(r.stderr).toMatch(/prompt_length 1000 \+ max_input_length 7500/);
     const syntax = path.join(dir, "syntax.yaml");
     writeFileSync(syntax, "name: s\nmodels: {}\ngrid: { model: nope, task: synthetic }\n");
     const s = await sh(`node ${cli} validate ${syntax}`, env);

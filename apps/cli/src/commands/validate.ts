@@ -11,7 +11,7 @@ export const command: Command = {
   summary: "check a sweep YAML and everything its trials need (models, data, limits); no database needed",
   usage: "ptune validate <sweep.yaml> [--max-trials N] [--json]",
   example: "ptune validate sweeps/quickstart.yaml",
-  options: { "max-trials": { type: "string" } },
+  options: { "max-trials": { type: "string", description: "refuse a grid larger than this many trials (default: 100,000)" } },
   async run({ positionals, values }, io) {
     const [file, ...extra] = positionals;
     if (!file || extra.length) throw new CliError(`expected one sweep file\nusage: ${this.usage}`, 2);
