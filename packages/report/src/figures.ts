@@ -154,7 +154,7 @@ export function buildFigures(input: FigureRows): CurveFigure[] {
       kind: "scale",
       title: `Figure 1: ${task} score vs model size`,
       subtitle,
-      legend: "method",
+      legend: baseline.prompt_length != null && baseline.init != null ? "method" : "method and configuration",
       ...c,
       seriesOrder: order,
       points: sel.map((r) => point(label(r), r, c.bounds)).sort(sortPoints(order)),

@@ -104,7 +104,8 @@ export function curveSpec(fig: CurveFigure): Record<string, unknown> {
     width: 520,
     height: 340,
     background: "white",
-    config: { font: "DejaVu Sans", legend: { orient: "right" } },
+    // labelLimit: series names such as "prompt_tuning, length 100, class_label" must not be cut (vega-lite default 160 px)
+    config: { font: "DejaVu Sans", legend: { orient: "right", labelLimit: 480, titleLimit: 480 } },
     data: { values: fig.points },
     layer: layers,
   };
