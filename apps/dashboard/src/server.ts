@@ -1,6 +1,7 @@
 // createServer: the dashboard as a Hono app over @ptune/db (and, when given, the queue backend
 // for Bull Board at /queues and for the write actions). Read-only by default: the POST actions
-// need `Authorization: Bearer <token>` and are refused outright when no token is configured.
+// need `Authorization: Bearer <token>` and are refused outright when no token is configured; with a
+// token configured, reads need it too (header, or `?token=` once, then a cookie).
 import { timingSafeEqual } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { Hono, type Context } from "hono";
@@ -63,12 +64,12 @@ export function createServer(opts: ServerOptions): DashboardServer {
   const app = new Hono();
 
   // Bind and token (issue 10): the server binds 127.0.0.1 unless told otherwise; a non-loopback
-  // bind needs a token, and then EVERY route but /healthz needs it too (sweeps, trials, workers
-  // and Redis stats are not for the network). A browser cannot send a header on navigation, so
-  // `?token=` once sets an HttpOnly, SameSite=Strict cookie and redirects to the clean URL.
-  let readsNeedToken = false;
+  // bind needs a token. With a token (whatever the bind), EVERY route but /healthz needs it
+  // (sweeps, trials, workers and Redis stats are for whoever holds it: other users of a shared
+  // host reach 127.0.0.1 too). A browser cannot send a header on navigation, so `?token=` once
+  // sets an HttpOnly, SameSite=Strict cookie and redirects to the clean URL.
   app.use("*", async (c, next) => {
-    if (!readsNeedToken || !opts.token || c.req.path === "/healthz") return next();
+    if (!opts.token || c.req.path === "/healthz") return next();
     const url = new URL(c.req.url);
     const query = url.searchParams.get("token");
     if (query !== null && tokenMatches(`Bearer ${query}`, opts.token)) {
@@ -196,7 +197,6 @@ export function createServer(opts: ServerOptions): DashboardServer {
     listen({ port = 0, hostname = "127.0.0.1" } = {}) {
       if (!isLoopback(hostname)) {
         if (!opts.token) return Promise.reject(new Error(`refusing to listen on ${hostname} without a token: anyone on the network could read every sweep; set PTUNE_DASHBOARD_TOKEN (16+ characters) or bind 127.0.0.1`));
-        readsNeedToken = true;
       }
       return new Promise((resolve) => {
         const server = serve({ fetch: app.fetch, port, hostname }, (info: AddressInfo) => {

@@ -62,4 +62,25 @@ describe("dashboard bind and token", () => {
       await s.close();
     }
   });
+
+  it("on loopback with a token, reads need the token too (a shared host's other users reach 127.0.0.1)", async () => {
+    const s = await createServer({ db, token: TOKEN }).listen();
+    try {
+      expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
+      for (const p of ["/", "/api/sweeps", "/api/workers"]) expect((await fetch(`${s.url}${p}`)).status, p).toBe(401);
+      expect((await fetch(`${s.url}/api/sweeps`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("without a token on loopback, reads are open and actions refused", async () => {
+    const s = await createServer({ db }).listen();
+    try {
+      expect((await fetch(`${s.url}/api/sweeps`)).status).toBe(200);
+      expect((await fetch(`${s.url}/api/sweeps/x/cancel`, { method: "POST" })).status).toBe(403);
+    } finally {
+      await s.close();
+    }
+  });
 });

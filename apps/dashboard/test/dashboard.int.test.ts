@@ -56,7 +56,8 @@ afterAll(async () => {
 describe.skipIf(skipBrowser)("dashboard in a browser", () => {
   it("shows the trial grid, a training curve and the figures, and updates live", async () => {
     const pageObj = await browser.newPage({ viewport: { width: 1300, height: 900 } });
-    await pageObj.goto(`${server.url}/sweeps/${seeded.sweep}`);
+    // a dashboard with a token needs it for reads too: ?token= once sets the cookie
+    await pageObj.goto(`${server.url}/sweeps/${seeded.sweep}?token=${TOKEN}`);
     // Grid: 16 trials, one chip each, coloured by state; completed chips hold the dev score.
     await expect(pageObj.locator("#grid .chip[data-trial]").count()).resolves.toBe(16);
     await expect(pageObj.locator("#grid .chip.s-completed[data-trial]").count()).resolves.toBe(8);
@@ -105,7 +106,7 @@ describe.skipIf(skipBrowser)("dashboard in a browser", () => {
 
   it("lists sweeps and mounts Bull Board at /queues", async () => {
     const pageObj = await browser.newPage();
-    await pageObj.goto(server.url);
+    await pageObj.goto(`${server.url}/?token=${TOKEN}`);
     await expect(pageObj.locator(`#sweeps tr[data-sweep="${seeded.sweep}"]`).textContent()).resolves.toContain("9/16");
     // status from the trials: queued/running trials = active; all ended = finished
     await expect(pageObj.locator(`#sweeps tr[data-sweep="${seeded.sweep}"] td.status-active`).textContent()).resolves.toBe("active");

@@ -27,7 +27,7 @@ export const command: Command = {
     const server = await createServer({ db: session.db, backend: session.backend, token: env.PTUNE_DASHBOARD_TOKEN }).listen({ port, hostname: (values.host as string | undefined) ?? "127.0.0.1" });
     const readOnly = !env.PTUNE_DASHBOARD_TOKEN;
     if (io.json) io.out(JSON.stringify({ ok: true, url: server.url, mode: session.mode, readOnly }));
-    else io.out(`ptune dashboard on ${server.url} (${session.mode} mode${readOnly ? ", read-only: set PTUNE_DASHBOARD_TOKEN to enable cancel/retry" : ""}); Ctrl-C stops it`);
+    else io.out(`ptune dashboard on ${server.url} (${session.mode} mode${readOnly ? ", read-only: set PTUNE_DASHBOARD_TOKEN to enable cancel/retry" : "; it needs PTUNE_DASHBOARD_TOKEN: open it once as /?token=<the token>"}); Ctrl-C stops it`);
     // Runs until interrupted; only bin/ptune.js calls process.exit.
     await new Promise<void>((resolve) => {
       process.once("SIGINT", resolve);
