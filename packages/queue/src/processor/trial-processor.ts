@@ -163,10 +163,10 @@ export async function processTrialJob(
   } catch (e) {
     // An exception (not a trainer-reported failure): BullMQ retries the job with backoff while
     // attempts remain (the next claim supersedes these attempts); the last try records the failure
-    // of the trials not ended yet, so `ptune status` / `ptune retry --failed` see it. Only for a
-    // trainer error: an infrastructure error spends no attempt (the main thread delays the job,
-    // failure.ts), and an input error is recorded there at once.
-    if (classifyFailure(e) === "trainer" && job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+    // of the trials not ended yet, so `ptune status` / `ptune retry --failed` see it. Never for an
+    // infrastructure error: it spends no attempt (the main thread delays the job, failure.ts), so
+    // the trial must stay resumable.
+    if (classifyFailure(e) !== "infrastructure" && job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
       const reason = e instanceof Error ? e.message : String(e);
       for (const l of lanes) if (!outcomes.has(l.claimed.trialId)) await l.claimed.finish({ state: "failed", step: l.step, reason, best: null }).catch(() => undefined);
     }
