@@ -53,6 +53,8 @@ export interface StartWorkerOptions {
   shutdownTimeoutMs?: number;
   /** onnxruntime threads per session; default: cores / concurrency */
   threads?: number;
+  /** host memory one job may use on a CPU worker (default: 75% of the host's); see SandboxConfig */
+  memoryBudgetBytes?: number;
   /** synthetic task size (default 1000 train / 100 dev examples) */
   synthetic?: { train: number; dev: number };
   processorFile?: string;
@@ -94,6 +96,7 @@ export function startWorker(opts: StartWorkerOptions): WorkerHandle {
     cancelPollMs: opts.cancelPollMs ?? 2_000,
     threads: opts.threads ?? Math.max(1, Math.floor(os.availableParallelism() / opts.concurrency)),
     synthetic: opts.synthetic ?? { train: 1000, dev: 100 },
+    ...(opts.memoryBudgetBytes !== undefined && { memoryBudgetBytes: opts.memoryBudgetBytes }),
   };
   const queues = [...new Set(opts.sizes.map((s) => sanitizeQueueName((opts.queueName ?? ((x) => x))(s))))];
   const running = new Map<string, string[]>(); // job id -> trial ids

@@ -20,7 +20,7 @@ export function dbHeartbeat(db: Db): (hb: DaemonHeartbeat) => Promise<void> {
     });
 }
 
-export interface RunWorkerOptions extends Pick<StartWorkerOptions, "sizes" | "concurrency" | "workerId" | "lockDuration" | "stalledInterval" | "log" | "synthetic" | "cancelPollMs" | "heartbeatMs" | "threads" | "shutdownTimeoutMs" | "reconcileMs"> {
+export interface RunWorkerOptions extends Pick<StartWorkerOptions, "sizes" | "concurrency" | "workerId" | "lockDuration" | "stalledInterval" | "log" | "synthetic" | "cancelPollMs" | "heartbeatMs" | "threads" | "shutdownTimeoutMs" | "reconcileMs" | "memoryBudgetBytes"> {
   device?: "cpu" | "cuda";
   /** queue in PostgreSQL (DATABASE_URL) instead of Redis */
   local?: boolean;

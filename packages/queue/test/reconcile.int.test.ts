@@ -137,6 +137,27 @@ it("a deterministic input error (missing checkpoint) fails the trial at once: on
   await queue.obliterate({ force: true });
 });
 
+it("a model the worker cannot hold is refused before any step: one attempt, one line naming each term (issue 13)", async () => {
+  const model = uniq("big").replace(/_/g, "-");
+  const s = await submit(tinySweepYaml(uniq("big"), modelDir, { model, steps: 2 }), 3);
+  const [t] = await trialsOfSweep(db, s.sweepId);
+  // 1 MiB of host memory for the job: less than the tiny fixture's weights + activations + runtime
+  const h = startWorker({
+    backend, databaseUrl: fresh.url, db, sizes: [model], queueName: queueNameFor, device: "cpu", concurrency: 1,
+    cacheDir: testCacheDir, threads: 1, synthetic: { train: 64, dev: 16 }, reconcileMs: 0, memoryBudgetBytes: 2 ** 20,
+  });
+  cleanup.push(() => h.stop());
+  const queue = backend.queue(queueNameFor(model));
+  await waitFor("the job to fail", async () => (await queue.getJobState(t!.id)) === "failed", 60_000, 100);
+  const row = (await getTrial(db, t!.id))!;
+  expect(row.state).toBe("failed");
+  expect(row.error).toMatch(/^ModelTooLargeError: prompt tuning needs ~[\d.]+ MiB \(weights [\d.]+ MiB fp32 \+ activations [\d.]+ MiB at batch \d+, input \d+ \+ prompt \d+, target \d+ \+ runtime [\d.]+ MiB\) but the memory budget \(memory_budget_bytes, or ptune worker --memory-gb\) is 1\.0 MiB; /);
+  expect(row.error).not.toContain("\n");
+  expect(row.attempts).toBe(1);
+  expect(await attemptsOfTrial(db, t!.id).then((a) => a.length)).toBe(1);
+  await queue.obliterate({ force: true });
+});
+
 it("pack jobs: members of a live pack are left alone; the members of a lost pack are re-added as single jobs", async () => {
   const model = uniq("pack").replace(/_/g, "-");
   const yaml = `

@@ -10,7 +10,7 @@ describe("model-tuning memory check", () => {
   it("refuses with a clear error when over the budget, naming the budget used", () => {
     // T5-XXL: 11e9 params -> ~123 GiB > an 80 GB GPU
     expect(() => checkModelTuningFits(11e9, { gpuMemoryBytes: 80e9 })).toThrow(ModelTooLargeError);
-    expect(() => checkModelTuningFits(11e9, { gpuMemoryBytes: 80e9 })).toThrow(/configured gpu_memory_bytes is 74.51 GiB/);
+    expect(() => checkModelTuningFits(11e9, { gpuMemoryBytes: 80e9 })).toThrow(/model's gpu_memory_gb \(the sweep\) is 74.51 GiB/);
     expect(checkModelTuningFits(60e6, { memoryBudgetBytes: 1e9 })).toEqual({ needBytes: 720e6, budgetBytes: 1e9 });
   });
 });
@@ -23,7 +23,7 @@ describe("prompt-tuning memory check", () => {
     expect(needBytes).toBeGreaterThan(11.4e9);
     expect(needBytes).toBeLessThan(16e9);
     expect(() => checkPromptTuningFits(xl, shape, "fp32", { memoryBudgetBytes: 12e9 })).toThrow(ModelTooLargeError);
-    expect(() => checkPromptTuningFits(xl, shape, "fp32", { memoryBudgetBytes: 12e9 })).toThrow(/prompt tuning needs ~1\d\.\d\d GiB \(weights 10\.\d\d fp32 \+ activations .* but the memory_budget_bytes is 11\.18 GiB/);
+    expect(() => checkPromptTuningFits(xl, shape, "fp32", { memoryBudgetBytes: 12e9 })).toThrow(/prompt tuning needs ~1\d\.\d\d GiB \(weights 10\.\d\d GiB fp32 \+ activations .* but the memory budget \(memory_budget_bytes, or ptune worker --memory-gb\) is 11\.18 GiB/);
   });
   it("half precision halves the weights term", () => {
     const full = checkPromptTuningFits(xl, shape, "fp32", { gpuMemoryBytes: 80e9 }).needBytes;

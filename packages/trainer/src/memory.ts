@@ -20,10 +20,11 @@ export interface MemoryBudget {
   memoryBudgetBytes?: number;
   gpuMemoryBytes?: number;
 }
-const gib = (b: number) => (b / 2 ** 30).toFixed(2);
+/** "1.25 GiB", or "3.0 MiB" below a GiB (a budget of a few MiB must not read "0.00") */
+const size = (b: number) => (b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(2)} GiB` : `${(b / 2 ** 20).toFixed(1)} MiB`);
 const budgetOf = (opts: MemoryBudget) => ({
   budgetBytes: opts.gpuMemoryBytes ?? opts.memoryBudgetBytes ?? Math.floor(os.totalmem() * 0.75),
-  where: opts.gpuMemoryBytes ? "configured gpu_memory_bytes" : opts.memoryBudgetBytes ? "memory_budget_bytes" : "75% of host memory",
+  where: opts.gpuMemoryBytes ? "model's gpu_memory_gb (the sweep)" : opts.memoryBudgetBytes ? "memory budget (memory_budget_bytes, or ptune worker --memory-gb)" : "75% of host memory",
 });
 
 /**
@@ -36,7 +37,7 @@ export function checkPromptTuningFits(config: T5Config, shape: TrialShape, preci
   const { budgetBytes, where } = budgetOf(opts);
   if (m.totalBytes > budgetBytes) {
     throw new ModelTooLargeError(
-      `prompt tuning needs ~${gib(m.totalBytes)} GiB (weights ${gib(m.weightBytes)} ${precision} + activations ${gib(m.activationBytes)} at batch ${shape.batch}, input ${shape.inputLen} + prompt ${shape.promptLen}, target ${shape.targetLen} + runtime ${gib(m.runtimeBytes)}) but the ${where} is ${gib(budgetBytes)} GiB; use a smaller batch_size, half precision on a GPU, or a worker with more memory`,
+      `prompt tuning needs ~${size(m.totalBytes)} (weights ${size(m.weightBytes)} ${precision} + activations ${size(m.activationBytes)} at batch ${shape.batch}, input ${shape.inputLen} + prompt ${shape.promptLen}, target ${shape.targetLen} + runtime ${size(m.runtimeBytes)}) but the ${where} is ${size(budgetBytes)}; use a smaller batch_size, half precision on a GPU, or a worker with more memory`,
     );
   }
   return { needBytes: m.totalBytes, budgetBytes };
@@ -48,7 +49,7 @@ export function checkModelTuningFits(params: number, opts: MemoryBudget): { need
   const { budgetBytes, where } = budgetOf(opts);
   if (needBytes > budgetBytes) {
     throw new ModelTooLargeError(
-      `model tuning needs ~${gib(needBytes)} GiB (${params.toLocaleString("en")} params x 4 bytes x ${MODEL_TUNING_COPIES} for weights, grads and optimizer) but the ${where} is ${gib(budgetBytes)} GiB; use method prompt_tuning or a machine with more memory`,
+      `model tuning needs ~${size(needBytes)} (${params.toLocaleString("en")} params x 4 bytes x ${MODEL_TUNING_COPIES} for weights, grads and optimizer) but the ${where} is ${size(budgetBytes)}; use method prompt_tuning or a machine with more memory`,
     );
   }
   return { needBytes, budgetBytes };

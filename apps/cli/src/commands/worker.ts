@@ -4,6 +4,12 @@ import { redactUrl } from "@ptune/db";
 import { EnvError, runWorker } from "@ptune/queue";
 import { CliError, type Command } from "../command.ts";
 
+/** `--memory-gb 7.5` -> bytes */
+const memoryGb = (v: unknown): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new CliError(`--memory-gb must be a number of GiB > 0, got '${String(v)}'`, 2);
+  return Math.round(n * 2 ** 30);
+};
 const int = (v: unknown, name: string, dflt: number) => {
   if (v === undefined) return dflt;
   if (typeof v !== "string" || !/^\d+$/.test(v) || Number(v) < 1) throw new CliError(`--${name} must be an integer >= 1, got '${String(v)}'`, 2);
@@ -13,7 +19,7 @@ const int = (v: unknown, name: string, dflt: number) => {
 export const command: Command = {
   name: "worker",
   summary: "run a worker daemon that trains the queued trials of the given model sizes",
-  usage: "ptune worker --sizes <model,...> [--device cpu|cuda] [--concurrency N] [--id NAME] [--local] [--threads N] [--lock-ms N] [--stalled-ms N] [--shutdown-ms N]",
+  usage: "ptune worker --sizes <model,...> [--device cpu|cuda] [--concurrency N] [--id NAME] [--local] [--threads N] [--lock-ms N] [--stalled-ms N] [--shutdown-ms N] [--memory-gb N]",
   example: "ptune worker --sizes small,base --device cuda --concurrency 1",
   options: {
     sizes: { type: "string", description: "model names (the keys of a sweep's models:) this worker trains, comma separated (required)" },
@@ -24,6 +30,7 @@ export const command: Command = {
     threads: { type: "string", description: "onnxruntime intra-op threads per trial (default: onnxruntime's)" },
     "lock-ms": { type: "string", description: "BullMQ job lock duration in ms (default: 10000)" },
     "stalled-ms": { type: "string", description: "BullMQ stalled-job check interval in ms (default: 5000)" },
+    "memory-gb": { type: "string", description: "host memory one job may use on a CPU worker, in GiB; a model whose estimate exceeds it is refused with one line (default: 75% of the host's)" },
     "shutdown-ms": { type: "string", description: "on SIGTERM/SIGINT, how long running trials get to checkpoint before the worker exits anyway (default: 60000)" },
   },
   async run({ positionals, values }, io) {
@@ -46,6 +53,7 @@ export const command: Command = {
         stalledInterval: int(values["stalled-ms"], "stalled-ms", 5_000),
         // SIGTERM/SIGINT: running trials get this long to checkpoint; the process exits in every state
         shutdownTimeoutMs: int(values["shutdown-ms"], "shutdown-ms", 60_000),
+        ...(values["memory-gb"] !== undefined && { memoryBudgetBytes: memoryGb(values["memory-gb"]) }),
         signals: true,
         log,
       });

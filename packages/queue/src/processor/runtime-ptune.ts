@@ -165,7 +165,14 @@ export function createPtuneRuntime(cfg: SandboxConfig): PtuneRuntime {
         targetLen: Math.max(...prompt.map((s) => s.max_target_length)),
       };
       // the GPU's memory on a CUDA worker; the host's (or memory_budget_bytes) on a CPU worker
-      checkPromptTuningFits(engine.config, shape, engine.precision, cfg.device === "cuda" ? { gpuMemoryBytes: prompt[0].gpu_memory_bytes } : { memoryBudgetBytes: prompt[0].memory_budget_bytes });
+      // the sweep's gpu_memory_gb on a CUDA worker; on a CPU worker the trial's memory_budget_bytes,
+      // else the worker's --memory-gb, else 75% of the host's memory
+      checkPromptTuningFits(
+        engine.config,
+        shape,
+        engine.precision,
+        cfg.device === "cuda" ? { gpuMemoryBytes: prompt[0].gpu_memory_bytes } : { memoryBudgetBytes: prompt[0].memory_budget_bytes ?? cfg.memoryBudgetBytes },
+      );
     }
     const inputs: TrialInput[] = members.map((c, k) => ({
       spec: specs[k],

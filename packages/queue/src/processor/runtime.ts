@@ -65,4 +65,9 @@ export interface SandboxConfig {
   threads: number;
   /** examples generated for the synthetic task (data seed 0: the same data for every trial) */
   synthetic: { train: number; dev: number };
+  /**
+   * host memory a CPU worker lets one job use (`ptune worker --memory-gb`); default 75% of the
+   * host's. A model whose estimate exceeds it is refused before any step (docs/memory.md).
+   */
+  memoryBudgetBytes?: number;
 }
