@@ -5,18 +5,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { SweepSpec } from "@ptune/sweep";
-import { cachedSnapshot, expectedT5Tensors, hubEnv, isHubRef, parseHubRef, readT5Config } from "@ptune/t5";
-
-/** The local folder of a checkpoint reference: a hf: reference's cached snapshot (never the network), else the path. */
-function localDir(ref: string): string | null {
-  if (!isHubRef(ref)) return ref;
-  try {
-    const r = parseHubRef(ref);
-    return r.kind === "model" ? (cachedSnapshot(hubEnv().cacheDir, r)?.dir ?? null) : null;
-  } catch {
-    return null;
-  }
-}
+import { cachedRefDir, expectedT5Tensors, readT5Config } from "@ptune/t5";
 
 export function countT5Parameters(checkpointDir: string): number {
   return expectedT5Tensors(readT5Config(checkpointDir)).reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
@@ -27,7 +16,12 @@ export function modelParams(spec: SweepSpec): Map<string, number> {
   const out = new Map<string, number>();
   for (const m of Object.values(spec.models)) {
     let n = m.params ?? 0;
-    const dir = m.params ? null : localDir(m.checkpoint);
+    let dir: string | undefined;
+    try {
+      dir = m.params ? undefined : cachedRefDir(m.checkpoint, "model"); // an hf: model: its cached snapshot, never the network
+    } catch {
+      dir = undefined; // a malformed reference is preflight's and the parser's to report, not the count's
+    }
     if (dir && existsSync(path.join(dir, "config.json"))) {
       try {
         n = countT5Parameters(dir);

@@ -14,7 +14,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { countGrid, expandSweep, MAX_TRIALS, type SweepSpec, type Trial } from "@ptune/sweep";
-import { hubEnv, isHubRef, openCheckpoint, readT5Config, resolveDatasetRef, resolveModelRef, T5Tokenizer } from "@ptune/t5";
+import { cachedRefDir, hubEnv, openCheckpoint, readT5Config, resolveDatasetRef, resolveModelRef, T5Tokenizer } from "@ptune/t5";
 import { getTask, loadSplit, UNLABELLED_TARGET } from "@ptune/tasks";
 import { failureMessage } from "./failure.ts";
 
@@ -60,14 +60,12 @@ export class PreflightError extends Error {
  * the resolver's one-line error.
  */
 async function localRef(ref: string, kind: "model" | "dataset"): Promise<string | null> {
-  if (!isHubRef(ref)) return ref;
-  const offline = { env: { ...process.env, HF_HUB_OFFLINE: "1" } };
-  try {
-    return kind === "model" ? await resolveModelRef(ref, offline) : await resolveDatasetRef(ref, offline);
-  } catch (e) {
-    if (hubEnv().offline) throw e;
-    return null;
-  }
+  const dir = cachedRefDir(ref, kind);
+  if (dir !== undefined) return dir;
+  if (!hubEnv().offline) return null;
+  // offline and not cached: the resolver's own one-line error says where it looked and what to run
+  await (kind === "model" ? resolveModelRef(ref) : resolveDatasetRef(ref));
+  return null;
 }
 
 export async function preflightSweep(spec: SweepSpec, opts: { file?: string; maxTrials?: number } = {}): Promise<PreflightReport> {

@@ -164,7 +164,6 @@ export function createPtuneRuntime(cfg: SandboxConfig): PtuneRuntime {
         promptLen: Math.max(...prompt.map((s) => s.prompt_length ?? 0)),
         targetLen: Math.max(...prompt.map((s) => s.max_target_length)),
       };
-      // the GPU's memory on a CUDA worker; the host's (or memory_budget_bytes) on a CPU worker
       // the sweep's gpu_memory_gb on a CUDA worker; on a CPU worker the trial's memory_budget_bytes,
       // else the worker's --memory-gb, else 75% of the host's memory
       checkPromptTuningFits(

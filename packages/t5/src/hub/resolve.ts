@@ -94,22 +94,51 @@ async function pullLocked(env: HubEnv, ref: HubRef, opts: ResolveOptions): Promi
 const offlineMiss = (env: HubEnv, ref: HubRef, what: string) =>
   new HubError(`${ref.text}: ${what} in the Hugging Face cache ${env.cacheDir}, and HF_HUB_OFFLINE=1 forbids downloading; run \`ptune models pull ${ref.text}\` on a connected machine (or point HF_HUB_CACHE at a cache that has it)`);
 
+/** `ref` parsed, refused with one line when it names the other kind (a dataset where a model is expected, or back). */
+function refOfKind(ref: string, kind: HubRef["kind"]): HubRef {
+  const r = parseHubRef(ref);
+  if (r.kind === kind) return r;
+  throw new HubError(
+    kind === "model"
+      ? `'${ref}' names a dataset where a model is expected (hf:<org>/<name>[@<revision>])`
+      : `'${ref}' names a model where a dataset is expected (hf:datasets/<org>/<name>[/<config>][@<revision>])`,
+  );
+}
+
+/** The usable cached folder of `r`: a model's complete checkpoint snapshot, a dataset's config folder. */
+function cachedDir(env: HubEnv, r: HubRef): string | undefined {
+  const snap = cachedSnapshot(env.cacheDir, r);
+  if (!snap) return undefined;
+  const dir = r.kind === "dataset" && r.subdir ? path.join(snap.dir, r.subdir) : snap.dir;
+  return (r.kind === "model" ? isCompleteModelDir(dir) : existsSync(dir)) ? dir : undefined;
+}
+
+/**
+ * Where `ref` is on this machine, never touching the network: a local path as given; an `hf:`
+ * reference's cached folder (what resolveModelRef / resolveDatasetRef would return offline), or
+ * undefined when it is not cached yet. A malformed reference, or one of the other kind, throws.
+ */
+export function cachedRefDir(ref: string, kind: HubRef["kind"], envIn?: NodeJS.ProcessEnv): string | undefined {
+  if (!isHubRef(ref)) return ref;
+  return cachedDir(hubEnv(envIn), refOfKind(ref, kind));
+}
+
 /**
  * A checkpoint directory for `ref`: a local path is returned as given; `hf:<org>/<name>[@rev]` is
  * the cached snapshot, downloaded first when missing (unless offline).
  */
 export async function resolveModelRef(ref: string, opts: ResolveOptions = {}): Promise<string> {
   if (!isHubRef(ref)) return ref;
-  const r = parseHubRef(ref);
-  if (r.kind !== "model") throw new HubError(`'${ref}' names a dataset where a model is expected (hf:<org>/<name>[@<revision>])`);
+  const r = refOfKind(ref, "model");
   const env = hubEnv(opts.env);
+  const hit = cachedDir(env, r);
+  if (hit) return hit;
   const snap = cachedSnapshot(env.cacheDir, r);
-  if (snap && isCompleteModelDir(snap.dir)) return snap.dir;
   if (env.offline) throw offlineMiss(env, r, snap ? `snapshot ${snap.commit} lacks config.json or its weights` : `revision '${r.revision}' is not`);
   return withLock(lockFile(env, r), () => {
     // a worker that waited for another's download finds the snapshot complete: no request at all
-    const now = cachedSnapshot(env.cacheDir, r);
-    return now && isCompleteModelDir(now.dir) ? Promise.resolve(now.dir) : pullLocked(env, r, opts);
+    const now = cachedDir(env, r);
+    return now ? Promise.resolve(now) : pullLocked(env, r, opts);
   }, (holder) => opts.log?.(`waiting for ${holder} to finish downloading ${r.repoId}`));
 }
 
@@ -119,14 +148,13 @@ export async function resolveModelRef(ref: string, opts: ResolveOptions = {}): P
  */
 export async function resolveDatasetRef(ref: string, opts: ResolveOptions = {}): Promise<string> {
   if (!isHubRef(ref)) return ref;
-  const r = parseHubRef(ref);
-  if (r.kind !== "dataset") throw new HubError(`'${ref}' names a model where a dataset is expected (hf:datasets/<org>/<name>[/<config>][@<revision>])`);
+  const r = refOfKind(ref, "dataset");
   const env = hubEnv(opts.env);
   const sub = (dir: string) => (r.subdir ? path.join(dir, r.subdir) : dir);
   if (env.offline) {
-    const snap = cachedSnapshot(env.cacheDir, r);
-    if (!snap || !existsSync(sub(snap.dir))) throw offlineMiss(env, r, snap ? `config folder '${r.subdir}' is not` : `revision '${r.revision}' is not`);
-    return sub(snap.dir);
+    const hit = cachedDir(env, r);
+    if (!hit) throw offlineMiss(env, r, cachedSnapshot(env.cacheDir, r) ? `config folder '${r.subdir}' is not` : `revision '${r.revision}' is not`);
+    return hit;
   }
   const cached = cachedSnapshot(env.cacheDir, r);
   return withLock(lockFile(env, r), async () => {
