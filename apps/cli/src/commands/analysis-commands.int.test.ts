@@ -7,11 +7,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { claimAttempt, dropDatabase, ensembleEvaluations, ensureDatabase, FencedWriter, getTrial, loadBestCheckpoint, migrate, openDb, upsertSweep, type Db } from "@ptune/db";
-import { T5Engine, T5Tokenizer } from "@ptune/t5";
-import { syntheticTask } from "@ptune/tasks";
-import { promptFromState, runTrial, serializeTrainState } from "@ptune/trainer";
-import { fixtureModel, testDatabaseUrl } from "../../../../tooling/test-env.ts";
+import { ensembleEvaluations, getTrial, loadBestCheckpoint, type Db } from "@ptune/db";
+import { promptFromState } from "@ptune/trainer";
+import { fixtureModel } from "../../../../tooling/test-env.ts";
+import { trainedSweep, type TrainedSweep } from "../../test/trained-sweep.ts";
 import { parseCommandArgs, type Command, type Io } from "../command.ts";
 import { command as ensemble } from "./ensemble.ts";
 import { command as exportCmd } from "./export.ts";
@@ -21,9 +20,8 @@ import { command as neighbours } from "./neighbours.ts";
 const modelDir = fixtureModel("v1_1");
 const SWEEP = "cli-analysis";
 const ids = [0, 1].map((s) => `cli-${s}-${randomBytes(4).toString("hex")}`);
-let url: string;
 let db: Db;
-const savedUrl = process.env.DATABASE_URL;
+let sweep: TrainedSweep | undefined;
 
 async function run(c: Command, argv: string[]): Promise<{ code: number; out: string[] }> {
   const out: string[] = [];
@@ -33,47 +31,12 @@ async function run(c: Command, argv: string[]): Promise<{ code: number; out: str
 }
 
 beforeAll(async () => {
-  const u = new URL(testDatabaseUrl);
-  u.pathname = `/ptune_cli_analysis_${process.pid}_${randomBytes(3).toString("hex")}`;
-  url = u.toString();
-  await ensureDatabase(url);
-  await migrate(url);
-  process.env.DATABASE_URL = url;
-  db = openDb(url, { max: 2 });
-  const training = { optimizer: "adafactor", lr: 0.3, weightDecay: 1e-5, decayRate: 0.8, parameterScaling: false, batchSize: 4, steps: 2, schedule: "constant", evalEvery: 2, checkpointEvery: 2, maxInputLength: 32, maxTargetLength: 4, earlyStopping: { metric: null, patience: null } };
-  await upsertSweep(db, {
-    name: SWEEP,
-    yaml: "",
-    trials: ids.map((id, seed) => ({
-      id, model: "tiny", size: "tiny", task: "synthetic", method: "prompt_tuning", promptLength: 3, init: "random_uniform", seed, params: 0, metric: null,
-      config: { id, sweepName: SWEEP, model: { name: "tiny", checkpoint: modelDir, gpuMemoryGb: 1 }, task: { name: "synthetic" }, method: "prompt_tuning", promptLength: 3, init: "random_uniform", seed, training, priority: 100 },
-    })),
-  });
-  const engine = await T5Engine.open(modelDir, { threads: 1 });
-  try {
-    const { task, train, dev } = syntheticTask({ seed: 0, train: 16, dev: 8 });
-    for (const [seed, id] of ids.entries()) {
-      const w = new FencedWriter(db, id, (await claimAttempt(db, id, "cli-test")).attempt);
-      const r = await runTrial(
-        { trial_id: id, task: "synthetic", prompt_length: 3, init: "random_uniform", seed, steps: 2, batch_size: 4, eval_every: 2, checkpoint_every: 2, max_input_length: 32, max_target_length: 4 },
-        {
-          engine, tokenizer: T5Tokenizer.fromDir(modelDir), data: { train, dev }, task,
-          store: { latest: async () => null, save: (s, o) => w.saveCheckpoint(serializeTrainState(s), { step: s.step, best: o.best }) },
-          sink: { steps: async (rows) => void (await w.steps(rows)), evaluation: async (e) => void (await w.evaluation(e)) },
-        },
-      );
-      await w.finish({ state: r.state, result: r, best: r.best ? { metric: r.best.metric, score: r.best.score, step: r.best.step } : null });
-    }
-  } finally {
-    await engine.close();
-  }
+  sweep = await trainedSweep({ sweep: SWEEP, ids, dbTag: "analysis", modelDir });
+  db = sweep.db;
 });
 
 afterAll(async () => {
-  if (savedUrl === undefined) delete process.env.DATABASE_URL;
-  else process.env.DATABASE_URL = savedUrl;
-  await db?.close();
-  if (url) await dropDatabase(url);
+  await sweep?.drop();
 });
 
 describe("analysis commands", () => {
