@@ -6,7 +6,7 @@ export { enqueueSweep, submitSweepFile, type SubmitSummary } from "./enqueue.ts"
 export { addTrialJobs, indexQueue, LIVE_STATES, type QueuedTrial, type QueueIndex } from "./enqueue-jobs.ts";
 export { reconcile, RECONCILE_DEFAULTS, type ReconcileOptions, type ReconcileSummary } from "./reconcile.ts";
 export { classifyFailure, failureMessage, backoffDelay, infraBackoff, type FailureKind } from "./failure.ts";
-export { preflightSweep, PreflightError, DEFAULT_MAX_TRIALS, MAX_SEQUENCE, type PreflightReport, type PreflightProblem } from "./preflight.ts";
+export { preflightSweep, PreflightError, MAX_SEQUENCE, type PreflightReport, type PreflightProblem } from "./preflight.ts";
 export { readEnv, requireEnv, EnvError, type QueueEnv } from "./env.ts";
 export { defaultRouting, trialJobOptions, sanitizeQueueName, MAX_PRIORITY, type RoutingPolicy } from "./routing.ts";
 export { cancelSweepJobs, retryFailedJobs, type CancelSummary, type RetrySummary } from "./sweep-control.ts";

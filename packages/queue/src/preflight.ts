@@ -18,8 +18,6 @@ import { cachedRefDir, hubEnv, openCheckpoint, readT5Config, resolveDatasetRef, 
 import { getTask, loadSplit, UNLABELLED_TARGET } from "@ptune/tasks";
 import { failureMessage } from "./failure.ts";
 
-/** The default grid cap (`--max-trials` raises it): @ptune/sweep's, one number for both. */
-export const DEFAULT_MAX_TRIALS = MAX_TRIALS;
 /**
  * prompt + input tokens one example may have. T5 has no position table (relative buckets), so the
  * limit is memory: the paper trains 100 + 512; 8,192 keeps every activation far inside a typed
@@ -69,7 +67,7 @@ async function localRef(ref: string, kind: "model" | "dataset"): Promise<string 
 }
 
 export async function preflightSweep(spec: SweepSpec, opts: { file?: string; maxTrials?: number } = {}): Promise<PreflightReport> {
-  const maxTrials = opts.maxTrials ?? DEFAULT_MAX_TRIALS;
+  const maxTrials = opts.maxTrials ?? MAX_TRIALS; // @ptune/sweep's cap; `--max-trials` raises it
   const problems: PreflightProblem[] = [];
   const count = countGrid(spec);
   const report: PreflightReport = { count, problems, checked: { models: [], tasks: [] } };

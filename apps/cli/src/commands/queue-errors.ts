@@ -2,8 +2,8 @@
 // sweep (every problem, file:line:col), a failed preflight, a missing variable, an unreachable
 // Postgres or Redis. Every message goes through @ptune/db redactUrl: no password is printed.
 import { redactUrl } from "@ptune/db";
-import { classifyFailure, DEFAULT_MAX_TRIALS, EnvError, failureMessage, preflightSweep, PreflightError, QueueUnavailableError } from "@ptune/queue";
-import { formatProblem, SweepError, type SweepSpec, type Trial } from "@ptune/sweep";
+import { classifyFailure, EnvError, failureMessage, preflightSweep, PreflightError, QueueUnavailableError } from "@ptune/queue";
+import { formatProblem, MAX_TRIALS, SweepError, type SweepSpec, type Trial } from "@ptune/sweep";
 import { CliError } from "../command.ts";
 
 /** Every problem of a SweepError (`problems` when the parser reports them all, else the error itself). */
@@ -25,7 +25,7 @@ export function queueCommandError(e: unknown): unknown {
 
 /** `--max-trials N` (default 100,000; `_` and `,` separators allowed). */
 export function maxTrialsOption(v: unknown): number {
-  if (v === undefined) return DEFAULT_MAX_TRIALS;
+  if (v === undefined) return MAX_TRIALS;
   const s = String(v).replace(/[_,]/g, "");
   if (!/^\d+$/.test(s) || Number(s) < 1) throw new CliError(`--max-trials must be an integer >= 1, got '${String(v)}'`, 2);
   return Number(s);
