@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { checkVjp, createSession, crossEntropy, grad, Graph, ops, RULES, saveModel, toOrt, type Tensor, type VjpInput } from "../src/index.ts";
+import { checkVjp, createSession, crossEntropy, FLUSH_LOG_PROB, grad, Graph, ops, RULES, saveModel, toOrt, type Tensor, type VjpInput } from "../src/index.ts";
 
 const f64 = (...shape: number[]): VjpInput => ({ shape });
 const positive = (...shape: number[]): VjpInput => ({ shape, data: Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => 0.5 + ((i * 7) % 11) / 7) });
@@ -121,6 +121,27 @@ describe("grad edge cases", () => {
     const out = await s.run({ x: toOrt("float32", [4], [0, 1, -1, 2]) });
     expect(Array.from(out.dx.data as Float32Array)).toEqual([0, 1, 0, 1]);
     await s.close();
+  });
+
+  it("LogSoftmax's VJP flushes probabilities below e^FLUSH_LOG_PROB to 0: no subnormal cotangent reaches the LM head's MatMul", async () => {
+    // a row spanning 0 .. -200: softmax of the tail is subnormal in float32 (< 2^-126 ~ e^-87.3)
+    const logits = [0, -1, -30, -63, -66, -90, -120, -200];
+    const g = new Graph("flush");
+    const x = g.input("x", "float32", [1, logits.length]);
+    const l = g.input("l", "int64", [1]);
+    const [dx] = grad(ops.reduceSum(crossEntropy(x, l).nll, [0], false), [x]);
+    g.output(dx, "dx");
+    const s = await createSession(saveModel(g, path.join(dir, "flush.onnx")));
+    const out = Array.from((await s.run({ x: toOrt("float32", [1, logits.length], logits), l: toOrt("int64", [1], [0]) })).dx.data as Float32Array);
+    await s.close();
+    const z = logits.reduce((a, v) => a + Math.exp(v), 0);
+    logits.forEach((v, i) => {
+      const want = Math.exp(v) / z - (i === 0 ? 1 : 0); // softmax - onehot
+      if (v - Math.log(z) < FLUSH_LOG_PROB) expect(out[i], `logit ${v}`).toBe(0);
+      // float32 log-probabilities carry an absolute error ~ ulp(|logp|), so exp() a relative ~1e-5
+      else expect(Math.abs(out[i] - want), `logit ${v}`).toBeLessThanOrEqual(Math.abs(want) * 1e-4);
+      expect(out[i] === 0 || Math.abs(out[i]) >= 2 ** -126, `logit ${v}: subnormal ${out[i]}`).toBe(true);
+    });
   });
 
   it("fails loudly with the op name when a rule is missing", () => {

@@ -25,7 +25,7 @@ import { roleOf, weightsOf, type WeightRole } from "../model/weights.ts";
 import { buildGraph, graphKey, type GraphId, type WeightBinder } from "./build.ts";
 
 /** Bump when the graphs change meaning, so stale cached graphs are rebuilt. */
-export const GRAPH_VERSION = 3;
+export const GRAPH_VERSION = 4;
 
 /** safetensors dtype names of the stored float dtypes. */
 const ST: Record<string, "F32" | "F16" | "BF16"> = { float32: "F32", float16: "F16", bfloat16: "BF16" };
