@@ -17,7 +17,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { rmSync, writeFileSync } from "node:fs";
 import pg from "pg";
-import { mulberry32 } from "@ptune/tasks";
+import { mulberry32 } from "@ptune/onnx/rng";
 import { ensureDatabase, migrate } from "@ptune/db";
 import { deserializeTrainState } from "@ptune/trainer";
 import { scratchDir, startPostgres, startRedis, type PostgresServer, type RedisServer } from "./servers.ts";
@@ -29,7 +29,7 @@ const STEPS = Number(process.env.CHAOS_STEPS ?? 8000);
 const SEED = Number(process.env.CHAOS_SEED ?? 1);
 const DEADLINE_MS = Number(process.env.CHAOS_DEADLINE_S ?? 600) * 1000;
 
-/** the schedule is reproducible from CHAOS_SEED (mulberry32, @ptune/tasks) */
+/** the schedule is reproducible from CHAOS_SEED (mulberry32, @ptune/onnx) */
 const rng = mulberry32;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const say = (l: string) => process.stderr.write(`[chaos ${new Date().toISOString().slice(11, 19)}] ${l}\n`);

@@ -1,6 +1,7 @@
 // Seeded synthetic sweep results for the report tests: per-seed trial rows (trial_best) and the
 // per-configuration aggregates config_scores computes from them (mean and sample stddev, as
 // Postgres stddev_samp).
+import { mulberry32 } from "@ptune/onnx/rng";
 import type { ConfigScoreRow, TrialBestRow, ViewRows } from "../src/rows.ts";
 
 export const MODELS = [
@@ -9,15 +10,6 @@ export const MODELS = [
   ["large", 783150080],
   ["xl", 2849757184],
 ] as const;
-
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function meanSd(xs: number[]): { mean: number; stddev: number | null; n: number } {
   const n = xs.length;

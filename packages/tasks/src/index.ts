@@ -19,7 +19,6 @@ export { recordInput } from "./record.ts";
 export { fixWsc, wscSimple, wscInput } from "./wsc.ts";
 export { flattenSquad } from "./squad.ts";
 export {
-  mulberry32,
   SYNTHETIC_LABELS,
   syntheticLabelOf,
   syntheticTask,

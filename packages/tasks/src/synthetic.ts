@@ -2,6 +2,7 @@
 // "sentence: w1 ... wn" -> the label whose keyword group occurs most often in the sentence
 // (strictly more than any other group). Closed vocabulary, seeded, bit-for-bit reproducible.
 import { z } from "zod";
+import { mulberry32 } from "@ptune/onnx/rng";
 import { classificationTask } from "./classification.ts";
 import { parseRecord } from "./errors.ts";
 import type { Example, TaskDef } from "./types.ts";
@@ -19,18 +20,6 @@ const PREFIX = "sentence:";
 /** Every whitespace-separated token an input or target of the synthetic task can contain. */
 export function syntheticVocabulary(): string[] {
   return [PREFIX, ...SYNTHETIC_LABELS, ...Object.values(GROUPS).flat(), ...FILLERS];
-}
-
-/** mulberry32: a 32-bit-state PRNG (public domain, Tommy Ettinger). Returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Independent stream per (seed, purpose): train and dev do not depend on each other's size. */

@@ -1,6 +1,7 @@
 // The synthetic task: seeded determinism, its labelling rule, and its closed vocabulary.
 import { describe, expect, it } from "vitest";
-import { getTask, mulberry32, SYNTHETIC_LABELS, syntheticLabelOf, syntheticTask, syntheticVocabulary } from "../src/index.ts";
+import { mulberry32 } from "@ptune/onnx/rng";
+import { getTask, SYNTHETIC_LABELS, syntheticLabelOf, syntheticTask, syntheticVocabulary } from "../src/index.ts";
 
 describe("syntheticTask", () => {
   it("is deterministic for a seed and differs across seeds", () => {
