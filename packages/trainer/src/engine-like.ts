@@ -1,6 +1,6 @@
 // The engine contract of docs/architecture.md ("Engine (@ptune/t5) used by the trainer"), declared
 // structurally: `T5Engine` from @ptune/t5 satisfies it, and the trainer depends on nothing more.
-import type { Batch } from "@ptune/t5";
+import type { Batch, Precision, T5Config } from "@ptune/t5";
 
 export type { Batch };
 
@@ -18,7 +18,9 @@ export interface Evaluator {
 }
 
 export interface EngineLike extends Evaluator {
-  readonly config: { d_model: number; vocab_size: number; num_heads: number; num_layers: number; num_decoder_layers: number; decoder_start_token_id: number; eos_token_id: number };
+  readonly config: T5Config;
+  /** the frozen weights' compute dtype (the memory check counts them in it) */
+  readonly precision: Precision;
   readonly checkpointId: string;
   embeddings(): Float32Array;
   promptStep(batch: Batch, prompt: Float32Array, promptLen: number): Promise<{ loss: number; gradPrompt: Float32Array }>;

@@ -15,7 +15,7 @@ export { nearestNeighbours, type Neighbour } from "./neighbours.ts";
 export { exportPeftAdapter, importPeftAdapter, PeftPromptConfigSchema, type PeftPromptConfig, type ExportPeftArgs } from "./export-peft.ts";
 export { encodeNpy, decodeNpy, exportPromptNpy, importPromptNpy } from "./export-npy.ts";
 export { checkAdafactorParity, adafactorStep1FromGolden, GOLDEN_ADAFACTOR, ADAFACTOR_KEYS } from "./parity.ts";
-export { estimateModelTuningBytes, checkModelTuningFits, checkPromptTuningFits, ModelTooLargeError, type MemoryBudget } from "./memory.ts";
+export { estimateModelTuningBytes, checkModelTuningFits, checkPromptTuningFits, checkRunFits, ModelTooLargeError, type MemoryBudget, type WorkerMemory } from "./memory.ts";
 export type { EngineLike, Batch, PromptArg, PerExamplePromptArg } from "./engine-like.ts";
 export type { TokenizerLike } from "./tokenizer-like.ts";
 export type { TaskLike } from "./task-like.ts";

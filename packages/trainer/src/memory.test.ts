@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseT5Config, T5_PRESETS } from "@ptune/t5";
-import { checkModelTuningFits, checkPromptTuningFits, estimateModelTuningBytes, ModelTooLargeError } from "./memory.ts";
+import { checkModelTuningFits, checkPromptTuningFits, checkRunFits, estimateModelTuningBytes, ModelTooLargeError } from "./memory.ts";
 import { parseTrialSpec, learningRate } from "./trial-spec.ts";
 
 describe("model-tuning memory check", () => {
@@ -30,6 +30,31 @@ describe("prompt-tuning memory check", () => {
     const half = checkPromptTuningFits(xl, shape, "bf16", { gpuMemoryBytes: 80e9 }).needBytes;
     expect(half / full).toBeGreaterThan(0.45);
     expect(half / full).toBeLessThan(0.6);
+  });
+});
+
+describe("the one memory check of a run (checkRunFits)", () => {
+  const xl = parseT5Config({ model_type: "t5", feed_forward_proj: "gated-gelu", tie_word_embeddings: false, ...T5_PRESETS.xl }, "xl preset");
+  const model = { config: xl, precision: "fp32" as const };
+  const spec = (o: Record<string, unknown> = {}) => parseTrialSpec({ task: "rte", batch_size: 1, max_input_length: 128, prompt_length: 100, max_target_length: 8, ...o });
+  it("a pack's batches add up over one copy of the weights", () => {
+    const alone = checkPromptTuningFits(xl, { batch: 1, inputLen: 128, promptLen: 100, targetLen: 8 }, "fp32", { memoryBudgetBytes: 1e12 }).needBytes;
+    const four = checkPromptTuningFits(xl, { batch: 4, inputLen: 128, promptLen: 100, targetLen: 8 }, "fp32", { memoryBudgetBytes: 1e12 }).needBytes;
+    const budget = (alone + four) / 2; // holds one trial, not a pack of four
+    expect(() => checkRunFits([spec()], model, { device: "cpu", memoryBudgetBytes: budget })).not.toThrow();
+    expect(() => checkRunFits([spec(), spec(), spec(), spec()], model, { device: "cpu", memoryBudgetBytes: budget })).toThrow(/at batch 4, /);
+  });
+  it("the budget: gpu_memory_gb on CUDA; on a CPU the trial's memory_budget_bytes, else the worker's limit", () => {
+    const s = spec({ gpu_memory_bytes: 80e9, memory_budget_bytes: 1e9 });
+    expect(() => checkRunFits([s], model, { device: "cuda", memoryBudgetBytes: 1e9 })).not.toThrow();
+    expect(() => checkRunFits([s], model, { device: "cpu", memoryBudgetBytes: 1e12 })).toThrow(/memory budget \(memory_budget_bytes, or ptune worker --memory-gb\) is 953\.7 MiB/);
+    expect(() => checkRunFits([spec()], model, { device: "cpu", memoryBudgetBytes: 2 ** 30 })).toThrow(/is 1\.00 GiB/);
+  });
+  it("model tuning counts weights, grads and optimizer state of the tuned parameters", () => {
+    const s = spec({ method: "model_tuning", memory_budget_bytes: 1e9 });
+    expect(() => checkRunFits([s], { ...model, tunedParams: 60e6 })).not.toThrow();
+    expect(() => checkRunFits([s], { ...model, tunedParams: 100e6 })).toThrow(ModelTooLargeError);
+    expect(() => checkRunFits([s], model)).toThrow(/needs the number of tuned parameters/);
   });
 });
 

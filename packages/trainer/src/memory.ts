@@ -5,6 +5,7 @@
 // rows + cols, but unfactored vectors and the update buffer are full size).
 import os from "node:os";
 import { estimateTrialMemory, type Precision, type T5Config, type TrialShape } from "@ptune/t5";
+import type { ResolvedTrialSpec } from "./trial-spec.ts";
 
 export const MODEL_TUNING_COPIES = 3; // weights + grads + optimizer state/update buffer
 
@@ -53,4 +54,38 @@ export function checkModelTuningFits(params: number, opts: MemoryBudget): { need
     );
   }
   return { needBytes, budgetBytes };
+}
+
+/** The worker's side of the budget: its device, and its own limit on a CPU worker (ptune worker --memory-gb). */
+export interface WorkerMemory {
+  device?: "cpu" | "cuda";
+  memoryBudgetBytes?: number;
+}
+
+/** A trial's budget: the sweep's gpu_memory_gb on a CUDA worker; on a CPU worker the trial's
+ * memory_budget_bytes, else the worker's --memory-gb, else 75% of the host's memory. */
+export function budgetFor(spec: ResolvedTrialSpec, worker: WorkerMemory): MemoryBudget {
+  return worker.device === "cuda" ? { gpuMemoryBytes: spec.gpu_memory_bytes } : { memoryBudgetBytes: spec.memory_budget_bytes ?? worker.memoryBudgetBytes };
+}
+
+/**
+ * THE memory check of a run (runTrials calls it before any lane opens, fresh or resumed): a
+ * model-tuning trial (it trains alone) needs its weights, grads and optimizer state; a pack of
+ * prompt-tuning trials trains in one batch, so their batches add up over the frozen weights held
+ * once. Throws ModelTooLargeError (an input error: the trial fails at once with this message).
+ */
+export function checkRunFits(specs: readonly ResolvedTrialSpec[], model: { config: T5Config; precision: Precision; tunedParams?: number }, worker: WorkerMemory = {}): void {
+  const budget = budgetFor(specs[0], worker); // one model per run: its sweep settings are the pack's
+  if (specs[0].method === "model_tuning") {
+    if (model.tunedParams === undefined) throw new Error("checkRunFits: model tuning needs the number of tuned parameters");
+    checkModelTuningFits(model.tunedParams, budget);
+    return;
+  }
+  const shape: TrialShape = {
+    batch: specs.reduce((n, s) => n + s.batch_size, 0),
+    inputLen: Math.max(...specs.map((s) => s.max_input_length)),
+    promptLen: Math.max(...specs.map((s) => s.prompt_length ?? 0)),
+    targetLen: Math.max(...specs.map((s) => s.max_target_length)),
+  };
+  checkPromptTuningFits(model.config, shape, model.precision, budget);
 }

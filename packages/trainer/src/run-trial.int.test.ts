@@ -9,6 +9,7 @@ import type { EngineLike } from "./engine-like.ts";
 import { evaluateEnsemble } from "./ensemble.ts";
 import { evaluateDev, makeDevSet, predictGreedy, predictRank } from "./evaluate.ts";
 import { createMemorySink, createMemoryStore } from "./memory-store.ts";
+import { ModelTooLargeError } from "./memory.ts";
 import { checkAdafactorParity } from "./parity.ts";
 import { initPrompt } from "./prompt-init.ts";
 import { Rng } from "./rng.ts";
@@ -159,10 +160,17 @@ describe("runTrial on the fixture model (real engine)", () => {
     await expect(runTrial({ ...base, trial_id: "other", steps: 2 }, deps(s))).rejects.toThrow(/belongs to 'trial-a/);
   });
 
-  it("model tuning: refuses a model over the memory budget with a clear result, not a crash", async () => {
-    const res = await runTrial({ ...base, method: "model_tuning", steps: 2, memory_budget_bytes: 1e5 }, { ...deps(), weights: openCheckpoint(dir) });
-    expect(res.state).toBe("failed");
-    if (res.state === "failed") expect(res.reason).toMatch(/model tuning needs ~[\d.]+ MiB .* memory budget \(memory_budget_bytes/);
+  it("model tuning: refuses a model over the memory budget before any step, with one clear line", async () => {
+    const store = createMemoryStore();
+    await expect(runTrial({ ...base, method: "model_tuning", steps: 2, memory_budget_bytes: 1e5 }, { ...deps(store), weights: openCheckpoint(dir) })).rejects.toThrow(
+      /^model tuning needs ~[\d.]+ MiB \([\d,]+ params x 4 bytes x 3 for weights, grads and optimizer\) but the memory budget \(memory_budget_bytes, or ptune worker --memory-gb\) is 0\.1 MiB/,
+    );
+    expect(await store.latest()).toBeNull(); // nothing trained, nothing written
+  });
+
+  it("prompt tuning: the same check, with the worker's own limit when the trial has none", async () => {
+    await expect(runTrial({ ...base, steps: 1 }, { ...deps(), memory: { device: "cpu", memoryBudgetBytes: 2 ** 20 } })).rejects.toThrow(ModelTooLargeError);
+    await expect(runTrial({ ...base, steps: 1 }, { ...deps(), memory: { device: "cpu", memoryBudgetBytes: 2 ** 20 } })).rejects.toThrow(/^prompt tuning needs ~[\d.]+ MiB .* is 1\.0 MiB; use a smaller batch_size/);
   });
 
   it("model tuning: Adafactor (lr 1e-3) on every weight lowers the training loss", async () => {

@@ -6,7 +6,7 @@ import { claimAttempt, FencedWriter, getTrial, loadLatestCheckpoint, NotFoundErr
 import type { Trial } from "@ptune/sweep";
 import { isHubRef, openCheckpoint, resolveDatasetRef, resolveModelRef, T5Engine, T5Tokenizer } from "@ptune/t5";
 import { loadSplit, syntheticTask, type Example } from "@ptune/tasks";
-import { checkPromptTuningFits, deserializeTrainState, runTrials, serializeTrainState, type TrialInput, type TrialResult, type TrialSink, type TrialStore } from "@ptune/trainer";
+import { deserializeTrainState, runTrials, serializeTrainState, type TrialInput, type TrialResult, type TrialSink, type TrialStore } from "@ptune/trainer";
 import { ensurePresetModel } from "../ensure-models.ts";
 import { EngineCache } from "./engine-cache.ts";
 import type { ClaimedTrial, SandboxConfig, TrialProgressEvent, TrialRuntime } from "./runtime.ts";
@@ -153,26 +153,6 @@ export function createPtuneRuntime(cfg: SandboxConfig): PtuneRuntime {
     const dir = await resolveModelRef(ref, hub);
     const [engine, data] = await Promise.all([engines.get(dir, cfg.device), Promise.all(members.map((c) => dataFor(c.trial)))]);
     const specs = members.map((c) => trialToSpec(c.trial));
-    // A model this worker cannot hold is refused before any step, with one line naming each term
-    // (docs/memory.md: the estimate is within 15% of `ptune bench memory`'s measured peak). A pack
-    // trains its prompt-tuning members in one batch: their batches add up.
-    const prompt = specs.filter((s) => s.method === "prompt_tuning");
-    if (prompt.length > 0) {
-      const shape = {
-        batch: prompt.reduce((n, s) => n + s.batch_size, 0),
-        inputLen: Math.max(...prompt.map((s) => s.max_input_length)),
-        promptLen: Math.max(...prompt.map((s) => s.prompt_length ?? 0)),
-        targetLen: Math.max(...prompt.map((s) => s.max_target_length)),
-      };
-      // the sweep's gpu_memory_gb on a CUDA worker; on a CPU worker the trial's memory_budget_bytes,
-      // else the worker's --memory-gb, else 75% of the host's memory
-      checkPromptTuningFits(
-        engine.config,
-        shape,
-        engine.precision,
-        cfg.device === "cuda" ? { gpuMemoryBytes: prompt[0].gpu_memory_bytes } : { memoryBudgetBytes: prompt[0].memory_budget_bytes ?? cfg.memoryBudgetBytes },
-      );
-    }
     const inputs: TrialInput[] = members.map((c, k) => ({
       spec: specs[k],
       data: data[k], // the same task gives the same arrays (dataFor caches): a pack tokenises and evaluates them once
@@ -184,6 +164,9 @@ export function createPtuneRuntime(cfg: SandboxConfig): PtuneRuntime {
     return runTrials(inputs, {
       engine,
       tokenizer: tokenizerFor(dir),
+      // the memory check's budget (trainer checkRunFits): the sweep's gpu_memory_gb on CUDA; on a
+      // CPU worker the trial's memory_budget_bytes, else this worker's --memory-gb, else 75% of host
+      memory: { device: cfg.device, memoryBudgetBytes: cfg.memoryBudgetBytes },
       onProgress,
       onTrialDone,
     });

@@ -17,7 +17,6 @@ import { Adafactor } from "../adafactor.ts";
 import { EpochSampler, type EncodedExample, type LengthLimits } from "../batching.ts";
 import type { EngineLike } from "../engine-like.ts";
 import type { DevSet } from "../evaluate.ts";
-import { checkModelTuningFits } from "../memory.ts";
 import { initPrompt } from "../prompt-init.ts";
 import { Rng } from "../rng.ts";
 import type { TaskLike } from "../task-like.ts";
@@ -25,7 +24,7 @@ import type { TokenizerLike } from "../tokenizer-like.ts";
 import type { BestSoFar, TrainState } from "../train-state.ts";
 import { learningRate, type ResolvedTrialSpec } from "../trial-spec.ts";
 import { modelTrainable, promptTrainable, type StepOutcome, type Trainable } from "./trainable.ts";
-import { DEV_LOSS, type TrialProgress, type TrialResult, type TrialSink, type TrialStore, type WeightSource } from "./types.ts";
+import { DEV_LOSS, tunedWeightNames, type TrialProgress, type TrialResult, type TrialSink, type TrialStore, type WeightSource } from "./types.ts";
 
 export interface LaneDeps {
   engine: EngineLike;
@@ -120,13 +119,7 @@ function fresh(spec: ResolvedTrialSpec, deps: LaneDeps, where: string): Start | 
   } else {
     const src = deps.weights;
     if (!src) throw new Error(`${where}: model_tuning needs deps.weights (the checkpoint to start from)`);
-    const names = src.tensors().filter((n) => !(src.lmHeadTied && n === "lm_head.weight"));
-    const params = names.reduce((s, n) => s + src.info(n).shape.reduce((a, b) => a * b, 1), 0);
-    try {
-      checkModelTuningFits(params, { memoryBudgetBytes: spec.memory_budget_bytes, gpuMemoryBytes: spec.gpu_memory_bytes });
-    } catch (e) {
-      return { state: "failed", step: 0, reason: (e as Error).message, best: null };
-    }
+    const names = tunedWeightNames(src);
     const weights: Record<string, { shape: number[]; data: Float32Array }> = {};
     for (const n of names) weights[n] = { shape: [...src.info(n).shape], data: src.read(n).slice() };
     trainable = modelTrainable(engine, opt, weights);

@@ -16,13 +16,14 @@ import { buildBatch, encodeExample, type EncodedExample } from "../batching.ts";
 import type { Batch, EngineLike } from "../engine-like.ts";
 import { EvaluationAborted, makeDevSet, type DevSet } from "../evaluate.ts";
 import { packStep, unpackStep } from "../packed/pack-batch.ts";
+import { checkRunFits, type WorkerMemory } from "../memory.ts";
 import { evaluatePacked } from "../packed/packed-eval.ts";
 import type { TaskLike } from "../task-like.ts";
 import type { TokenizerLike } from "../tokenizer-like.ts";
 import { parseTrialSpec, type ResolvedTrialSpec, type TrialSpec } from "../trial-spec.ts";
 import { TrialLane } from "./lane.ts";
 import type { PromptTrainable } from "./trainable.ts";
-import type { TrialData, TrialProgress, TrialResult, TrialSink, TrialStore, WeightSource } from "./types.ts";
+import { tunedParams, type TrialData, type TrialProgress, type TrialResult, type TrialSink, type TrialStore, type WeightSource } from "./types.ts";
 
 /** The engine contract plus the per-example prompt step (docs/architecture.md, T5Engine). */
 export interface PackedEngineLike extends EngineLike {
@@ -53,11 +54,12 @@ export interface RunTrialsDeps {
   tokenizer: TokenizerLike;
   /** stops every trial (each checkpoints and returns "cancelled") */
   signal?: AbortSignal;
+  /** the worker's device and memory limit, for the memory check before any step (memory.ts checkRunFits) */
+  memory?: WorkerMemory;
   onProgress?(p: PackedProgress): void;
   /**
    * Called (and awaited, before the others train on) when trial `index` leaves the run, with its
-   * result for this run: completed (all steps, or stopped early), failed (non-finite step, or a
-   * model over the memory budget) or cancelled (its signal fired; checkpointed, resumable). Its
+   * result for this run: completed (all steps, or stopped early), failed (a non-finite step) or cancelled (its signal fired; checkpointed, resumable). Its
    * last checkpoint is stored by then. The same result is in the returned array. A rejection
    * ends the run with that error.
    */
@@ -185,6 +187,9 @@ export async function runTrials(trials: readonly TrialInput[], deps: RunTrialsDe
   });
   validate(specs);
   const { engine, tokenizer } = deps;
+  // a model this worker cannot hold is refused before any step (ModelTooLargeError)
+  const tuned = specs[0].method === "model_tuning" && trials[0].weights ? tunedParams(trials[0].weights) : undefined;
+  checkRunFits(specs, { config: engine.config, precision: engine.precision, tunedParams: tuned }, deps.memory);
   const id = identity();
   const devSets = new Map<string, DevSet>();
   const encodedTrain = new Map<number, EncodedExample[]>(); // one tokenisation per distinct split (limits are the pack's)

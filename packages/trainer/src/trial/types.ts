@@ -26,6 +26,14 @@ export interface WeightSource {
   info(name: string): { shape: number[] };
   read(name: string): Float32Array;
 }
+/** The tensors model tuning trains: every weight, a tied lm_head once (as shared.weight). */
+export function tunedWeightNames(src: WeightSource): string[] {
+  return src.tensors().filter((n) => !(src.lmHeadTied && n === "lm_head.weight"));
+}
+/** Parameters model tuning trains (what its memory check counts). */
+export function tunedParams(src: WeightSource): number {
+  return tunedWeightNames(src).reduce((s, n) => s + src.info(n).shape.reduce((a, b) => a * b, 1), 0);
+}
 export interface TrialData {
   train: readonly Example[];
   dev: readonly Example[];
