@@ -86,6 +86,17 @@ training: { max_input_length: 7500 }
     expect(text).toMatch(/prompt_length 1000 \+ max_input_length 7500 = 8500 tokens, above/);
   });
 
+  it("a model's own limit: 16 x the n_positions its config.json states", async () => {
+    const short = variant("n-positions-32", (d) => {
+      const c = JSON.parse(readFileSync(path.join(d, "config.json"), "utf8"));
+      writeFileSync(path.join(d, "config.json"), JSON.stringify({ ...c, n_positions: 32 }));
+    });
+    const r = await preflightSweep(sweep({ short, plain: good }, "training: { max_input_length: 600 }\n"));
+    expect(r.problems.map((p) => `${p.where}: ${p.message}`)).toEqual([
+      expect.stringMatching(/^model short: prompt_length 4 \+ max_input_length 600 = 604 tokens, above the limit of 512 for this model$/),
+    ]);
+  });
+
   it("counts a 3,000,000-trial grid without expanding it and refuses it above the cap, naming the count", async () => {
     const seeds = Array.from({ length: 10_000 }, (_, i) => i).join(", ");
     const lengths = Array.from({ length: 100 }, (_, i) => i + 1).join(", ");

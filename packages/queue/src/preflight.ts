@@ -110,8 +110,7 @@ export async function preflightSweep(spec: SweepSpec, opts: { file?: string; max
       const config = readT5Config(dir);
       openCheckpoint(dir).close();
       // a model's own limit, when its config states one (T5 configs carry n_positions: 512)
-      const nPositions = (config as unknown as { n_positions?: number }).n_positions;
-      const limit = Math.min(MAX_SEQUENCE, nPositions ? 16 * nPositions : MAX_SEQUENCE);
+      const limit = Math.min(MAX_SEQUENCE, config.n_positions ? 16 * config.n_positions : MAX_SEQUENCE);
       if (maxPrompt + maxInput > limit) {
         problems.push({ where, message: `prompt_length ${maxPrompt} + max_input_length ${maxInput} = ${maxPrompt + maxInput} tokens, above the limit of ${limit} for this model` });
       }

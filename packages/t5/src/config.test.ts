@@ -28,6 +28,10 @@ describe("readT5Config", () => {
     const c = parseT5Config({ vocab_size: 100, d_model: 8, d_kv: 4, d_ff: 16, num_layers: 3, num_heads: 2 });
     expect(c).toMatchObject({ num_decoder_layers: 3, relative_attention_max_distance: 128, relative_attention_num_buckets: 32, feed_forward_proj: "relu", tie_word_embeddings: true, scale_decoder_outputs: true, pad_token_id: 0, eos_token_id: 1, decoder_start_token_id: 0, layer_norm_epsilon: 1e-6 });
     expect(parseT5Config({ ...v11small, num_decoder_layers: null }).num_decoder_layers).toBe(8);
+    // n_positions (T5 configs say 512): kept when stated, absent when missing or null
+    expect(parseT5Config({ ...v11small, n_positions: 512 }).n_positions).toBe(512);
+    expect("n_positions" in parseT5Config({ ...v11small, n_positions: null })).toBe(false);
+    expect(() => parseT5Config({ ...v11small, n_positions: 0 }, "c.json")).toThrow(/c\.json: field 'n_positions'/);
   });
 
   it("accepts the spellings that mean gated GELU (tanh)", () => {

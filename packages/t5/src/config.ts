@@ -31,6 +31,8 @@ export interface T5Config {
   pad_token_id: number;
   eos_token_id: number;
   decoder_start_token_id: number;
+  /** the length the checkpoint was pre-trained at (T5 configs say 512), when the config states one */
+  n_positions?: number;
 }
 
 export class T5ConfigError extends Error {
@@ -63,6 +65,7 @@ const rawSchema = z.looseObject({
   pad_token_id: nonNegInt.default(0),
   eos_token_id: z.union([nonNegInt, z.array(nonNegInt).nonempty()]).default(1),
   decoder_start_token_id: nonNegInt.default(0),
+  n_positions: posInt.nullish(),
 });
 
 const SUPPORTED_FFN = "'relu' (T5 v1.0) or 'gated-gelu' / 'gated-gelu_new' (T5 v1.1, LM-adapted)";
@@ -135,6 +138,7 @@ export function parseT5Config(raw: unknown, source = "config.json"): T5Config {
     tie_word_embeddings: c.tie_word_embeddings,
     scale_decoder_outputs: c.scale_decoder_outputs ?? c.tie_word_embeddings,
     ...ids,
+    ...(c.n_positions != null ? { n_positions: c.n_positions } : {}),
   };
 }
 
