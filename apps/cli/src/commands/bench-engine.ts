@@ -4,20 +4,14 @@ import { benchEngine } from "@ptune/t5/bench";
 import { z } from "zod";
 import { CliError, type Command } from "../command.ts";
 import { intFlag, parseFlags, stringOptions } from "../flag-schema.ts";
+import { engineFlags, engineHelp, engineOf, shapeFlags, shapeHelp, shapeOf } from "./bench-flags.ts";
 
 const schema = z.object({
-  batch: intFlag("batch", 1),
-  "input-len": intFlag("input-len", 1),
-  "target-len": intFlag("target-len", 1),
-  "prompt-len": intFlag("prompt-len", 1),
+  ...shapeFlags,
   steps: intFlag("steps", 1),
   warmup: intFlag("warmup", 1),
-  threads: intFlag("threads", 1),
-  device: z.enum(["cpu", "cuda"], { message: "--device must be cpu or cuda" }).optional(),
-  dtype: z.enum(["fp32", "fp16", "bf16"], { message: "--dtype must be fp32, fp16 or bf16" }).optional(),
-  "weight-binding": z.enum(["inputs", "frozen"], { message: "--weight-binding must be inputs or frozen" }).optional(),
+  ...engineFlags,
   model: z.string().optional(),
-  "cache-dir": z.string().optional(),
 });
 
 export const command: Command = {
@@ -26,36 +20,22 @@ export const command: Command = {
   usage: "ptune bench engine [--batch 2] [--input-len 64] [--target-len 8] [--prompt-len 20] [--steps 10] [--warmup 3] [--device cpu|cuda] [--dtype fp32] [--threads N] [--weight-binding inputs|frozen] [--model DIR] [--json]",
   example: "ptune bench engine --batch 4 --input-len 128 --device cuda",
   options: stringOptions(schema, {
-    batch: "examples per step (default: 2)",
-    "input-len": "input tokens per example (default: 64)",
-    "target-len": "target tokens per example (default: 8)",
-    "prompt-len": "soft-prompt length (default: 20)",
+    ...shapeHelp({ batch: 2, inputLen: 64, targetLen: 8, promptLen: 20 }),
     steps: "timed steps; the median is reported (default: 10)",
     warmup: "untimed steps first (default: 3)",
-    threads: "onnxruntime intra-op threads (default: onnxruntime's)",
-    device: "cpu or cuda (default: cpu)",
-    dtype: "fp32, fp16 or bf16 frozen weights (default: fp32)",
-    "weight-binding": "inputs (one copy of the weights, bound once; the CPU default) or frozen (initializers, prepacked; the CUDA default)",
+    ...engineHelp,
     model: "a T5 checkpoint directory (default: a random T5-small shape)",
-    "cache-dir": "where built graphs go (default: PTUNE_CACHE_DIR or ~/.cache/ptune)",
   }),
   async run({ values }, io) {
     const v = parseFlags(schema, values);
     let r;
     try {
       r = await benchEngine({
-        batch: v.batch,
-        inputLen: v["input-len"],
-        targetLen: v["target-len"],
-        promptLen: v["prompt-len"],
+        ...shapeOf(v),
+        ...engineOf(v),
         steps: v.steps,
         warmup: v.warmup,
-        threads: v.threads,
-        device: v.device,
-        dtype: v.dtype,
-        weightBinding: v["weight-binding"],
         modelDir: v.model,
-        cacheDir: v["cache-dir"],
         log: io.json ? undefined : (l) => io.err(l),
       });
     } catch (e) {

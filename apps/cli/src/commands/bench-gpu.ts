@@ -6,6 +6,7 @@ import { writeFileSync } from "node:fs";
 import { z } from "zod";
 import { CliError, type Command } from "../command.ts";
 import { intFlag, parseFlags, stringOptions } from "../flag-schema.ts";
+import { shapeFlags, shapeHelp, shapeOf } from "./bench-flags.ts";
 
 const list = <T extends z.ZodType<unknown, string>>(flag: string, item: T) =>
   z
@@ -23,10 +24,7 @@ const schema = z.object({
   device: z.enum(["cpu", "cuda"], { message: "--device must be cpu or cuda" }).optional(),
   "device-id": intFlag("device-id", 0),
   threads: intFlag("threads", 1),
-  batch: intFlag("batch", 1),
-  "input-len": intFlag("input-len", 1),
-  "target-len": intFlag("target-len", 1),
-  "prompt-len": intFlag("prompt-len", 1),
+  ...shapeFlags,
   "trial-steps": intFlag("trial-steps", 1),
   "memory-gib": intFlag("memory-gib", 1),
   "budget-s": intFlag("budget-s", 1),
@@ -78,10 +76,7 @@ export const command: Command = {
     device: "cuda or cpu (default: cuda)",
     "device-id": "which GPU (default: 0)",
     threads: "onnxruntime intra-op threads on cpu",
-    batch: "examples per step (default: the PEFT anchor's)",
-    "input-len": "input tokens per example (default: the PEFT anchor's)",
-    "target-len": "target tokens per example (default: the PEFT anchor's)",
-    "prompt-len": "soft-prompt length (default: the PEFT anchor's)",
+    ...shapeHelp(PEFT_SHAPE), // the PEFT anchor's shape
     "trial-steps": "steps per trial for trials/hour",
     "memory-gib": "GPU memory to plan packs for (default: 70)",
     "budget-s": "stop starting rows after this many seconds",
@@ -104,12 +99,7 @@ export const command: Command = {
         device,
         deviceId: v["device-id"],
         threads: v.threads,
-        shape: {
-          batch: v.batch ?? PEFT_SHAPE.batch,
-          inputLen: v["input-len"] ?? PEFT_SHAPE.inputLen,
-          targetLen: v["target-len"] ?? PEFT_SHAPE.targetLen,
-          promptLen: v["prompt-len"] ?? PEFT_SHAPE.promptLen,
-        },
+        shape: shapeOf(v, PEFT_SHAPE),
         trialSteps: v["trial-steps"],
         memoryBudgetGiB: v["memory-gib"],
         budgetSeconds: v["budget-s"],

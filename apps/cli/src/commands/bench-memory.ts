@@ -5,19 +5,13 @@ import { benchMemory, type MemoryBenchResult } from "@ptune/t5/bench";
 import { z } from "zod";
 import { CliError, type Command } from "../command.ts";
 import { intFlag, parseFlags, stringOptions } from "../flag-schema.ts";
+import { engineFlags, engineHelp, engineOf, shapeFlags, shapeHelp, shapeOf } from "./bench-flags.ts";
 
 const schema = z.object({
-  batch: intFlag("batch", 1),
-  "input-len": intFlag("input-len", 1),
-  "target-len": intFlag("target-len", 1),
-  "prompt-len": intFlag("prompt-len", 1),
+  ...shapeFlags,
   steps: intFlag("steps", 1),
   "decode-tokens": intFlag("decode-tokens", 1),
-  threads: intFlag("threads", 1),
-  device: z.enum(["cpu", "cuda"], { message: "--device must be cpu or cuda" }).optional(),
-  dtype: z.enum(["fp32", "fp16", "bf16"], { message: "--dtype must be fp32, fp16 or bf16" }).optional(),
-  "weight-binding": z.enum(["inputs", "frozen"], { message: "--weight-binding must be inputs or frozen" }).optional(),
-  "cache-dir": z.string().optional(),
+  ...engineFlags,
 });
 
 const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
@@ -38,17 +32,10 @@ export const command: Command = {
   usage: "ptune bench memory <model-dir> [--batch 1] [--input-len 128] [--prompt-len 100] [--target-len 8] [--steps 3] [--decode-tokens 8] [--device cpu|cuda] [--dtype fp32] [--threads N] [--weight-binding inputs|frozen] [--cache-dir DIR] [--json]",
   example: "ptune bench memory ~/models/t5-v1_1-large --batch 8",
   options: stringOptions(schema, {
-    batch: "examples per step (default: 1)",
-    "input-len": "input tokens per example (default: 128)",
-    "target-len": "target tokens per example (default: 8)",
-    "prompt-len": "soft-prompt length (default: 100)",
+    ...shapeHelp({ batch: 1, inputLen: 128, targetLen: 8, promptLen: 100 }),
     steps: "prompt-tuning steps measured (default: 3)",
     "decode-tokens": "greedy tokens decoded (default: 8)",
-    threads: "onnxruntime intra-op threads (default: onnxruntime's)",
-    device: "cpu or cuda (default: cpu)",
-    dtype: "fp32, fp16 or bf16 frozen weights (default: fp32)",
-    "weight-binding": "inputs (one copy of the weights, bound once; the CPU default) or frozen (initializers; the CUDA default)",
-    "cache-dir": "where built graphs go (default: PTUNE_CACHE_DIR or ~/.cache/ptune)",
+    ...engineHelp,
   }),
   async run({ positionals, values }, io) {
     const [modelDir, ...extra] = positionals;
@@ -58,13 +45,10 @@ export const command: Command = {
     try {
       r = await benchMemory({
         modelDir,
-        batch: v.batch,
-        inputLen: v["input-len"],
-        targetLen: v["target-len"],
-        promptLen: v["prompt-len"],
+        ...shapeOf(v),
         steps: v.steps,
         decodeTokens: v["decode-tokens"],
-        engine: { device: v.device, dtype: v.dtype, threads: v.threads, cacheDir: v["cache-dir"], weightBinding: v["weight-binding"] },
+        engine: engineOf(v),
         log: io.json ? undefined : (l) => io.err(l),
       });
     } catch (e) {
