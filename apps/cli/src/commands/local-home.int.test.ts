@@ -18,7 +18,7 @@ afterAll(() => {
   rmSync(base, { recursive: true, force: true });
 });
 
-type Proc = ChildProcess & { out: string; err: string; exited: Promise<number | null> };
+type Proc = ChildProcess & { out: string; err: string; exited: Promise<number | null>; signal?: NodeJS.Signals | null };
 
 const bin = path.join(repoRoot, "apps/cli/bin/ptune.js");
 
@@ -32,7 +32,7 @@ function start(args: string[], env: NodeJS.ProcessEnv = {}, command: string[] = 
   p.err = "";
   p.stdout!.on("data", (d) => (p.out += d));
   p.stderr!.on("data", (d) => (p.err += d));
-  p.exited = new Promise((r) => p.on("close", (code) => r(code)));
+  p.exited = new Promise((r) => p.on("close", (code, signal) => ((p.signal = signal), r(code))));
   procs.push(p);
   return p;
 }
@@ -148,7 +148,8 @@ training: { batch_size: 4, steps: 100000, eval_every: 100000, checkpoint_every: 
     await until("the first stop message", () => run.err.includes("stopping: checkpointing"));
     const t = Date.now();
     run.kill("SIGINT");
-    expect(await run.exited).toBe(130);
+    const code = await run.exited;
+    expect(code, `exit ${code}, signal ${run.signal}; stderr: ${run.err.slice(-3000)}`).toBe(130);
     expect(Date.now() - t).toBeLessThan(3000);
     expect(run.err).toContain("stopping now");
   }, 400_000);
