@@ -14,7 +14,7 @@ export { trialJobData, trialRow } from "./trial-job.ts";
 export { planPacks, packJobId, packGroupKey, sweepJobs, type PackPlan, type JobPlan } from "./pack-plan.ts";
 export { countT5Parameters, modelParams } from "./model-params.ts";
 export { TrialWorker } from "./trial-worker.ts";
-export { startWorker, stopOnSignals, defaultWorkerId, defaultProcessorFile, type StartWorkerOptions, type WorkerHandle, type DaemonHeartbeat } from "./worker-daemon.ts";
+export { startWorker, stopOnSignals, exitBySignal, defaultWorkerId, defaultProcessorFile, type StartWorkerOptions, type WorkerHandle, type DaemonHeartbeat } from "./worker-daemon.ts";
 export { benchOrchestrator, ENQUEUE_GOAL_MS, type BenchOrchestratorOptions, type BenchOrchestratorResult } from "../bench/orchestrator.ts";
 export * from "./job-types.ts";
 export { runWorker, dbHeartbeat, type RunWorkerOptions } from "./worker-run.ts";

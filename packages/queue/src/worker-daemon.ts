@@ -213,27 +213,42 @@ export function startWorker(opts: StartWorkerOptions): WorkerHandle {
 }
 
 /**
- * SIGTERM/SIGINT -> graceful stop; a second signal exits at once (128 + signal number, like a
- * shell). The process always ends: once the stop has had `shutdownTimeoutMs` plus a margin for
- * closing connections, an unref'd timer exits even if a socket to an unreachable Redis/Postgres
- * or a sandbox thread would keep it alive (issue 10: a worker with Redis down ignored SIGTERM for
- * minutes). Returns an uninstaller.
+ * Ends the process at once, as killed by `sig` (a shell reports 128 + its number: 130 for SIGINT,
+ * 143 for SIGTERM): our listeners for it are removed and the signal re-raised, so the kernel ends
+ * the process (https://www.cons.org/cracauer/sigint.html: a program that stops on SIGINT should
+ * die of it). Not process.exit(): it terminates the sandbox threads, and one inside an
+ * onnxruntime-node call then aborts the whole process ("terminate called after throwing an
+ * instance of 'Napi::Error'", SIGABRT, exit 134 — 29 of 30 times with a thread mid-run).
+ */
+export function exitBySignal(sig: NodeJS.Signals): void {
+  process.removeAllListeners(sig); // libuv restores the default action with the last listener
+  process.kill(process.pid, sig); // delivered to this (unblocked) thread before kill returns
+  // only reached if the signal is ignored (inherited SIG_IGN): the closest exit code, then
+  setTimeout(() => process.exit(128 + (os.constants.signals[sig] ?? 1)), 100).unref();
+}
+
+/**
+ * SIGTERM/SIGINT -> graceful stop; a second signal exits at once (exitBySignal: 128 + signal
+ * number, like a shell). The process always ends: once the stop has had `shutdownTimeoutMs` plus a
+ * margin for closing connections, an unref'd timer ends it even if a socket to an unreachable
+ * Redis/Postgres or a sandbox thread would keep it alive (issue 10: a worker with Redis down
+ * ignored SIGTERM for minutes). Returns an uninstaller.
  */
 export function stopOnSignals(handle: WorkerHandle, log: (line: string) => void = () => undefined, shutdownTimeoutMs = 60_000): () => void {
   let count = 0;
-  const code = (sig: NodeJS.Signals) => 128 + (sig === "SIGINT" ? 2 : 15);
   const on = (sig: NodeJS.Signals) => {
     if (++count > 1) {
       log(`${sig} again: exiting now (running trials resume from their last checkpoint)`);
-      process.exit(code(sig));
+      exitBySignal(sig);
+      return;
     }
     log(`${sig}: stopping gracefully (send again to stop at once)`);
     void handle.stop();
     setTimeout(() => {
       log(`still not stopped ${Math.round(shutdownTimeoutMs / 1000) + 15} s after ${sig}: exiting`);
-      process.exit(code(sig));
+      exitBySignal(sig);
     }, shutdownTimeoutMs + 15_000).unref();
-    // stopped but something (a socket, a thread) keeps the loop alive: exit shortly after
+    // stopped (sandbox threads ended) but something (a socket) keeps the loop alive: exit shortly after
     void handle.stopped.then(() => setTimeout(() => process.exit(process.exitCode ?? 0), 10_000).unref());
   };
   process.on("SIGTERM", on);

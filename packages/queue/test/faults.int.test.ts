@@ -162,6 +162,10 @@ it("Redis gone: SIGTERM exits within the shutdown timeout, a second signal exits
   await Promise.race([exited(twice), new Promise((r) => setTimeout(r, 10_000))]);
   expect(twice.exitCode ?? twice.signalCode, `still running after two signals:\n${twice.text()}`).not.toBeNull();
   expect(Date.now() - t0).toBeLessThan(5_000);
+  // it dies of the second SIGTERM itself (a shell sees 143), never of an abort (SIGABRT) in a
+  // sandbox thread that process.exit would tear down mid-run
+  expect(twice.signalCode, twice.text()).toBe("SIGTERM");
+  expect(once.signalCode, once.text()).not.toBe("SIGABRT");
   // the output stayed readable: no stack trace per reconnect
   expect((once.text().match(/\n\s+at /g) ?? []).length).toBe(0);
 });

@@ -5,9 +5,10 @@
 //
 // Ctrl-C (SIGINT) or SIGTERM: the first prints `stopping: checkpointing N running trials…`, lets
 // the worker checkpoint and release them (they go back to the queue; a rerun resumes them from
-// their checkpoints) and exits 130; a second one exits at once.
+// their checkpoints) and exits 130; a second one ends the process at once by the signal itself
+// (@ptune/queue exitBySignal: the shell still sees 130, and no sandbox thread aborts the exit).
 import { runningProgress, SweepChangedError, sweepStatus, trialBest, type Db } from "@ptune/db";
-import { enqueueSweep, ensurePresetModels, startWorker, dbHeartbeat, type WorkerHandle } from "@ptune/queue";
+import { enqueueSweep, ensurePresetModels, exitBySignal, startWorker, dbHeartbeat, type WorkerHandle } from "@ptune/queue";
 import { preflightOrThrow } from "./queue-errors.ts";
 import { queueNameFor, readSweepFile } from "@ptune/sweep";
 import { CliError, type Command } from "../command.ts";
@@ -72,10 +73,11 @@ export const command: Command = {
     // Ctrl-C: the first stops the loop and releases the running trials, the second exits at once.
     const interrupted = new AbortController();
     let last: SweepSnapshot | undefined;
-    const onSignal = () => {
+    const onSignal = (sig: NodeJS.Signals) => {
       if (interrupted.signal.aborted) {
         io.err("stopping now (the running trials resume from their last checkpoint)");
-        process.exit(INTERRUPTED); // the user asked twice: no cleanup
+        exitBySignal(sig); // the user asked twice: no cleanup; the shell sees 128 + signal (130)
+        return;
       }
       view.done();
       const n = last?.running.length ?? 0;
