@@ -1,5 +1,6 @@
 // `ptune <command> [options]`: finds the command in the registry (commands/index.ts), loads its
 // module and runs it. `ptune`, `ptune --help` and `ptune <group>` list commands without loading any.
+import { exitBySignal } from "@ptune/queue/exit";
 import { commandHelp, runCommand, type Io } from "./command.ts";
 import { commands, groups, type CommandEntry } from "./commands/index.ts";
 
@@ -35,11 +36,15 @@ function resolve(argv: string[]): { entry?: CommandEntry; rest: string[] } {
   return { entry: best, rest: best ? argv.slice(best.name.split(" ").length) : argv };
 }
 
-/** `ptune … | head -1`: the reader went away; stop quietly (exit 0) instead of an EPIPE stack trace. */
+/**
+ * `ptune … | head -1`: the reader went away; die of SIGPIPE, quietly, as coreutils do (a shell
+ * sees 141), instead of an EPIPE stack trace — and not by process.exit, which aborts the process
+ * while a sandbox thread is inside onnxruntime (`ptune run … | head -4` exited 134 in 2 of 3 runs).
+ */
 function exitQuietlyOnClosedPipe() {
   for (const stream of [process.stdout, process.stderr]) {
     stream.on("error", (e: NodeJS.ErrnoException) => {
-      if (e.code === "EPIPE") process.exit(0);
+      if (e.code === "EPIPE") return exitBySignal("SIGPIPE");
       throw e;
     });
   }

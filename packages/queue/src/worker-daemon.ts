@@ -17,6 +17,7 @@ import { failWorkerAttempt, redactUrl, type Db } from "@ptune/db";
 import { withTimeout, type Backend } from "./backend.ts";
 import { ABORT_SHUTDOWN, type TrialJobResult } from "./job-types.ts";
 import type { SandboxConfig } from "./processor/runtime.ts";
+import { exitBySignal } from "./exit.ts";
 import { reconcile, RECONCILE_DEFAULTS } from "./reconcile.ts";
 import { sanitizeQueueName } from "./routing.ts";
 import type { TrialWorker } from "./trial-worker.ts";
@@ -210,21 +211,6 @@ export function startWorker(opts: StartWorkerOptions): WorkerHandle {
       resolveStopped();
     })());
   return { workerId, queues, workers, stop, stopped };
-}
-
-/**
- * Ends the process at once, as killed by `sig` (a shell reports 128 + its number: 130 for SIGINT,
- * 143 for SIGTERM): our listeners for it are removed and the signal re-raised, so the kernel ends
- * the process (https://www.cons.org/cracauer/sigint.html: a program that stops on SIGINT should
- * die of it). Not process.exit(): it terminates the sandbox threads, and one inside an
- * onnxruntime-node call then aborts the whole process ("terminate called after throwing an
- * instance of 'Napi::Error'", SIGABRT, exit 134 — 29 of 30 times with a thread mid-run).
- */
-export function exitBySignal(sig: NodeJS.Signals): void {
-  process.removeAllListeners(sig); // libuv restores the default action with the last listener
-  process.kill(process.pid, sig); // delivered to this (unblocked) thread before kill returns
-  // only reached if the signal is ignored (inherited SIG_IGN): the closest exit code, then
-  setTimeout(() => process.exit(128 + (os.constants.signals[sig] ?? 1)), 100).unref();
 }
 
 /**
