@@ -30,7 +30,7 @@ export {
 export { orphanCandidates, settleAbandonedTrial, withReconcileLock, type OrphanCandidate } from "./reconcile.ts";
 export { claimAttempt, failWorkerAttempt, loadLatestCheckpoint, loadBestCheckpoint, attemptsOfTrial, type Claim, type StoredCheckpoint, type AttemptRow } from "./attempts.ts";
 export { FencedWriter, primaryScore, type StepRow, type EvaluationInput, type FinishInput } from "./fenced-writer.ts";
-export { heartbeatWorker, listWorkers, type WorkerHeartbeat, type WorkerRow } from "./workers.ts";
+export { forgetSilentWorkers, FORGET_WORKERS_AFTER_MS, heartbeatWorker, listWorkers, type WorkerHeartbeat, type WorkerRow } from "./workers.ts";
 export { trialBest, configScores, type TrialBestRow, type ConfigScoreRow, type ViewOptions } from "./views.ts";
 export { runningProgress, type TrialProgress } from "./progress.ts";
 // post-training analyses (issue #6): ensemble evaluations (Table 3), trials.result merges (neighbours)

@@ -41,3 +41,16 @@ export async function listWorkers(db: Db): Promise<WorkerRow[]> {
   const rows = await db.prisma.worker.findMany({ orderBy: { heartbeatAt: "desc" } });
   return rows.map((w) => ({ ...w, devices: w.devices as unknown[] }));
 }
+
+/** A worker silent this long is forgotten (its attempts keep its id). */
+export const FORGET_WORKERS_AFTER_MS = 7 * 24 * 3600 * 1000;
+
+/**
+ * Deletes the workers whose last heartbeat is older than `silentForMs` (default 7 days): every
+ * worker process registers its own id, so a cluster restarted for weeks would otherwise list
+ * thousands of dead rows. Returns how many went. Run by the reconciler (@ptune/queue).
+ */
+export async function forgetSilentWorkers(db: Db, silentForMs = FORGET_WORKERS_AFTER_MS): Promise<number> {
+  const r = await db.prisma.worker.deleteMany({ where: { heartbeatAt: { lt: new Date(Date.now() - silentForMs) } } });
+  return r.count;
+}

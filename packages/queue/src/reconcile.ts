@@ -5,11 +5,12 @@
 //  3. such a trial whose job (or pack job) is in BullMQ's failed set, with the DB row unchanged
 //     since, was given up on by BullMQ: the DB records it `failed` with BullMQ's reason
 //     (settleAbandonedTrial); any other is re-added as a single-trial job (id = trial hash),
-//     after removing a finished leftover of that id.
+//     after removing a finished leftover of that id;
+//  4. workers silent for 7 days are forgotten (@ptune/db forgetSilentWorkers).
 // Safe with many reconcilers at once: a session advisory lock lets one pass run at a time (the
 // others skip), and each step is idempotent anyway (job ids dedupe; the settle is conditional).
 // Run by every worker every `intervalMs` (worker-daemon.ts), and by submit, retry and status.
-import { orphanCandidates, settleAbandonedTrial, withReconcileLock, type Db, type OrphanCandidate } from "@ptune/db";
+import { forgetSilentWorkers, orphanCandidates, settleAbandonedTrial, withReconcileLock, type Db, type OrphanCandidate } from "@ptune/db";
 import { queueNameFor } from "@ptune/sweep";
 import type { Backend } from "./backend.ts";
 import { addTrialJobs, indexQueue, type QueueIndex, type QueuedTrial } from "./enqueue-jobs.ts";
@@ -83,5 +84,7 @@ async function reconcilePass(db: Db, backend: Backend, opts: ReconcileOptions): 
   }
   const readded = await addTrialJobs(backend, readd, queueNameFor, undefined, indexes);
   for (const [q, n] of Object.entries(readded)) if (n) opts.log?.(`reconcile: re-added ${n} job(s) on ${q} (trials with neither a live job nor a live attempt)`);
+  const forgotten = await forgetSilentWorkers(db);
+  if (forgotten) opts.log?.(`reconcile: forgot ${forgotten} worker(s) silent for 7 days`);
   return { ran: true, readded, settled };
 }
