@@ -7,6 +7,7 @@
 // files beyond Node's buffer limit (real checkpoints reach 44 GB) are fine.
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { DTYPE_SIZE, isDtype, isFloatDtype, toFloat32, toIntArray, type Dtype } from "./dtype.ts";
+import type { TensorFile } from "./tensor-file.ts";
 
 export class SafetensorsError extends Error {
   override name = "SafetensorsError";
@@ -98,36 +99,24 @@ export function parseHeader(fd: number, file: string): { tensors: Map<string, Te
   return { tensors, metadata, headerBytes, fileSize };
 }
 
-/** One open safetensors file: header in memory, tensors read on demand. */
-export class SafetensorsFile {
-  private fd: number | null;
-  readonly tensors: Map<string, TensorInfo>;
-  readonly metadata: Record<string, string>;
-  readonly headerBytes: Uint8Array;
-  readonly size: number;
+/**
+ * The read side every tensor file shares (this safetensors reader and torch.ts's PyTorch .bin
+ * reader): an open descriptor and a table of absolute byte ranges, read on demand. A format opens
+ * and parses in its constructor; `Fail` is its error class. (Here, not in tensor-file.ts, because
+ * it reads with readExact: the modules stay acyclic.)
+ */
+export abstract class PositionedTensorFile implements TensorFile {
+  protected fd: number | null = null;
+  abstract readonly tensors: ReadonlyMap<string, TensorInfo>;
 
-  constructor(readonly path: string) {
-    try {
-      this.fd = openSync(path, "r");
-    } catch (e) {
-      throw new SafetensorsError(`${path}: cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
-    try {
-      const h = parseHeader(this.fd, path);
-      this.tensors = h.tensors;
-      this.metadata = h.metadata;
-      this.headerBytes = h.headerBytes;
-      this.size = h.fileSize;
-    } catch (e) {
-      closeSync(this.fd);
-      this.fd = null;
-      throw e;
-    }
-  }
+  constructor(
+    readonly path: string,
+    private readonly Fail: new (message: string) => Error,
+  ) {}
 
   info(name: string): TensorInfo {
     const t = this.tensors.get(name);
-    if (!t) throw new SafetensorsError(`${this.path}: no tensor '${name}'`);
+    if (!t) throw new this.Fail(`${this.path}: no tensor '${name}'`);
     return t;
   }
 
@@ -139,20 +128,48 @@ export class SafetensorsFile {
 
   /** Raw bytes of a byte range of the file (used for sampled content hashes). */
   readRange(position: number, length: number, what = "range"): Uint8Array {
-    if (this.fd === null) throw new SafetensorsError(`${this.path}: file is closed`);
+    if (this.fd === null) throw new this.Fail(`${this.path}: file is closed`);
     return readExact(this.fd, position, length, `${this.path}: tensor '${what}'`);
   }
 
   /** A float tensor as float32 (F16/BF16/F64 converted). */
   readFloat32(name: string): Float32Array {
     const t = this.info(name);
-    if (!isFloatDtype(t.dtype)) throw new SafetensorsError(`${this.path}: tensor '${name}' has dtype ${t.dtype}, expected a float dtype (F32, F16, BF16, F64)`);
+    if (!isFloatDtype(t.dtype)) throw new this.Fail(`${this.path}: tensor '${name}' has dtype ${t.dtype}, expected a float dtype (F32, F16, BF16, F64)`);
     return toFloat32(t.dtype, this.readRaw(name), `${this.path}: tensor '${name}'`, true); // fresh buffer: no copy
   }
 
   close(): void {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
+  }
+}
+
+/** One open safetensors file: header in memory, tensors read on demand. */
+export class SafetensorsFile extends PositionedTensorFile {
+  readonly tensors: Map<string, TensorInfo>;
+  readonly metadata: Record<string, string>;
+  readonly headerBytes: Uint8Array;
+  readonly size: number;
+
+  constructor(path: string) {
+    super(path, SafetensorsError);
+    let fd: number;
+    try {
+      fd = this.fd = openSync(path, "r");
+    } catch (e) {
+      throw new SafetensorsError(`${path}: cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    try {
+      const h = parseHeader(fd, path);
+      this.tensors = h.tensors;
+      this.metadata = h.metadata;
+      this.headerBytes = h.headerBytes;
+      this.size = h.fileSize;
+    } catch (e) {
+      this.close();
+      throw e;
+    }
   }
 }
 

@@ -10,11 +10,10 @@
 // Only the pickles are read into memory; a tensor's bytes are located (storage start + offset ×
 // element size) and read at that offset when asked for, so names that share one storage (tied
 // embeddings) share bytes, and a 40 GB file costs a few MB of memory.
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { DTYPE_SIZE, isFloatDtype, toFloat32, type Dtype } from "./dtype.ts";
+import { fstatSync, openSync, readSync } from "node:fs";
+import { DTYPE_SIZE, type Dtype } from "./dtype.ts";
 import { BufferSource, isGlobal, PickleError, unpickle, type ByteSource, type Global } from "./pickle.ts";
-import { numel, readExact, SafetensorsError, type TensorInfo } from "./safetensors.ts";
-import type { TensorFile } from "./tensor-file.ts";
+import { numel, PositionedTensorFile, readExact, SafetensorsError, type TensorInfo } from "./safetensors.ts";
 import { entryDataOffset, isZip, readZipDirectory, ZipError } from "./zip.ts";
 
 export class TorchFormatError extends Error {
@@ -125,29 +124,29 @@ function contiguousStrides(shape: number[]): number[] {
 }
 
 /** One open `pytorch_model.bin` (either format): the tensor table in memory, bytes read on demand. */
-export class TorchFile implements TensorFile {
-  private fd: number | null;
+export class TorchFile extends PositionedTensorFile {
   readonly tensors = new Map<string, TensorInfo>();
   readonly format: "zip" | "legacy";
 
-  constructor(readonly path: string) {
+  constructor(path: string) {
+    super(path, TorchFormatError);
+    let fd: number;
     try {
-      this.fd = openSync(path, "r");
+      fd = this.fd = openSync(path, "r");
     } catch (e) {
       throw new TorchFormatError(`${path}: cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
     try {
-      const size = fstatSync(this.fd).size;
-      const head = readExact(this.fd, 0, Math.min(size, 512), path);
+      const size = fstatSync(fd).size;
+      const head = readExact(fd, 0, Math.min(size, 512), path);
       if (isZip(head)) this.format = "zip";
       else if (head[0] === 0x80) this.format = "legacy";
       else if (head.length >= 262 && new TextDecoder().decode(head.subarray(257, 262)) === "ustar") throw new TorchFormatError(`${path}: tar-format checkpoint (torch < 0.4); load and re-save it with a current torch`);
       else throw new TorchFormatError(`${path}: not a PyTorch checkpoint (neither a zip archive nor a pickle; ${size} bytes)`);
-      const located = this.format === "zip" ? this.openZip(this.fd) : this.openLegacy(this.fd, size);
+      const located = this.format === "zip" ? this.openZip(fd) : this.openLegacy(fd, size);
       for (const [name, t] of located.tensors) this.tensors.set(name, this.place(name, t, located.start));
     } catch (e) {
-      closeSync(this.fd);
-      this.fd = null;
+      this.close();
       if (e instanceof ZipError || e instanceof SafetensorsError) throw new TorchFormatError(e.message);
       throw e;
     }
@@ -219,32 +218,5 @@ export class TorchFile implements TensorFile {
     if (t.offset + n > t.storage.numel) throw new TorchFormatError(`${this.path}: tensor '${name}' (offset ${t.offset}, ${n} elements) reaches past its storage '${t.storage.key}' of ${t.storage.numel} elements`);
     const begin = s.at + t.offset * el;
     return { dtype: t.storage.dtype, shape: t.shape, begin, end: begin + n * el };
-  }
-
-  info(name: string): TensorInfo {
-    const t = this.tensors.get(name);
-    if (!t) throw new TorchFormatError(`${this.path}: no tensor '${name}'`);
-    return t;
-  }
-
-  readRaw(name: string): Uint8Array {
-    const t = this.info(name);
-    return this.readRange(t.begin, t.end - t.begin, name);
-  }
-
-  readRange(position: number, length: number, what = "range"): Uint8Array {
-    if (this.fd === null) throw new TorchFormatError(`${this.path}: file is closed`);
-    return readExact(this.fd, position, length, `${this.path}: tensor '${what}'`);
-  }
-
-  readFloat32(name: string): Float32Array {
-    const t = this.info(name);
-    if (!isFloatDtype(t.dtype)) throw new TorchFormatError(`${this.path}: tensor '${name}' has dtype ${t.dtype}, expected a float dtype (F32, F16, BF16, F64)`);
-    return toFloat32(t.dtype, this.readRaw(name), `${this.path}: tensor '${name}'`, true);
-  }
-
-  close(): void {
-    if (this.fd !== null) closeSync(this.fd);
-    this.fd = null;
   }
 }
