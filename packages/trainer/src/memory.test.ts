@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseT5Config, T5_PRESETS } from "@ptune/t5";
+import { parseT5Config, T5_PRESETS, weightBytes } from "@ptune/t5";
 import { checkModelTuningFits, checkPromptTuningFits, checkRunFits, estimateModelTuningBytes, ModelTooLargeError } from "./memory.ts";
 import { parseTrialSpec, learningRate } from "./trial-spec.ts";
 
@@ -50,11 +50,14 @@ describe("the one memory check of a run (checkRunFits)", () => {
     expect(() => checkRunFits([s], model, { device: "cpu", memoryBudgetBytes: 1e12 })).toThrow(/memory budget \(memory_budget_bytes, or ptune worker --memory-gb\) is 953\.7 MiB/);
     expect(() => checkRunFits([spec()], model, { device: "cpu", memoryBudgetBytes: 2 ** 30 })).toThrow(/is 1\.00 GiB/);
   });
-  it("model tuning counts weights, grads and optimizer state of the tuned parameters", () => {
-    const s = spec({ method: "model_tuning", memory_budget_bytes: 1e9 });
-    expect(() => checkRunFits([s], { ...model, tunedParams: 60e6 })).not.toThrow();
-    expect(() => checkRunFits([s], { ...model, tunedParams: 100e6 })).toThrow(ModelTooLargeError);
-    expect(() => checkRunFits([s], model)).toThrow(/needs the number of tuned parameters/);
+  it("model tuning counts weights, grads and optimizer state of the tuned parameters (the config's stored weights)", () => {
+    const params = weightBytes(xl, "fp32") / 4; // a T5-XL shape: ~2.85e9
+    expect(params).toBeGreaterThan(2.8e9);
+    expect(params).toBeLessThan(2.9e9);
+    const s = (budget: number) => spec({ method: "model_tuning", memory_budget_bytes: budget });
+    expect(() => checkRunFits([s(params * 12 + 1)], model)).not.toThrow();
+    expect(() => checkRunFits([s(params * 12 - 1)], model)).toThrow(ModelTooLargeError);
+    expect(() => checkRunFits([s(params * 12 - 1)], model)).toThrow(new RegExp(`^model tuning needs ~[\\d.]+ GiB \\(${params.toLocaleString("en")} params x 4 bytes x 3`));
   });
 });
 

@@ -4,7 +4,7 @@
 // The optimizer term is counted as a full copy (an upper bound: Adafactor's factored state is
 // rows + cols, but unfactored vectors and the update buffer are full size).
 import os from "node:os";
-import { estimateTrialMemory, type Precision, type T5Config, type TrialShape } from "@ptune/t5";
+import { estimateTrialMemory, weightBytes, type Precision, type T5Config, type TrialShape } from "@ptune/t5";
 import type { ResolvedTrialSpec } from "./trial-spec.ts";
 
 export const MODEL_TUNING_COPIES = 3; // weights + grads + optimizer state/update buffer
@@ -74,11 +74,12 @@ export function budgetFor(spec: ResolvedTrialSpec, worker: WorkerMemory): Memory
  * prompt-tuning trials trains in one batch, so their batches add up over the frozen weights held
  * once. Throws ModelTooLargeError (an input error: the trial fails at once with this message).
  */
-export function checkRunFits(specs: readonly ResolvedTrialSpec[], model: { config: T5Config; precision: Precision; tunedParams?: number }, worker: WorkerMemory = {}): void {
+export function checkRunFits(specs: readonly ResolvedTrialSpec[], model: { config: T5Config; precision: Precision }, worker: WorkerMemory = {}): void {
   const budget = budgetFor(specs[0], worker); // one model per run: its sweep settings are the pack's
   if (specs[0].method === "model_tuning") {
-    if (model.tunedParams === undefined) throw new Error("checkRunFits: model tuning needs the number of tuned parameters");
-    checkModelTuningFits(model.tunedParams, budget);
+    // the tuned parameters are the stored weights (a tied lm_head once), counted from the config:
+    // a resumed trial, whose weights come from its checkpoint, is checked the same
+    checkModelTuningFits(weightBytes(model.config, "fp32") / 4, budget);
     return;
   }
   const shape: TrialShape = {

@@ -201,6 +201,12 @@ describe("runTrial on the fixture model (real engine)", () => {
     expect(sb.step).toBe(4);
     expect(sb.weights).toEqual(sa.weights);
     expect(sb.optimizer).toEqual(sa.optimizer);
+    // the resumed half needs no weight source: its weights are in the checkpoint (and the memory
+    // check counts the config's weights)
+    const c = createMemoryStore();
+    await runTrial({ ...spec, steps: 2 }, { ...deps(c), data: d8, weights: openCheckpoint(dir) });
+    await runTrial({ ...spec, steps: 4 }, { ...deps(c), data: d8 });
+    expect((await c.latest())!.weights).toEqual(sa.weights);
   });
 
   it("ensemble: K prompts in one batched decode give each prompt's own predictions, then a majority vote", async () => {

@@ -23,7 +23,7 @@ import type { TokenizerLike } from "../tokenizer-like.ts";
 import { parseTrialSpec, type ResolvedTrialSpec, type TrialSpec } from "../trial-spec.ts";
 import { TrialLane } from "./lane.ts";
 import type { PromptTrainable } from "./trainable.ts";
-import { tunedParams, type TrialData, type TrialProgress, type TrialResult, type TrialSink, type TrialStore, type WeightSource } from "./types.ts";
+import { type TrialData, type TrialProgress, type TrialResult, type TrialSink, type TrialStore, type WeightSource } from "./types.ts";
 
 /** The engine contract plus the per-example prompt step (docs/architecture.md, T5Engine). */
 export interface PackedEngineLike extends EngineLike {
@@ -188,8 +188,7 @@ export async function runTrials(trials: readonly TrialInput[], deps: RunTrialsDe
   validate(specs);
   const { engine, tokenizer } = deps;
   // a model this worker cannot hold is refused before any step (ModelTooLargeError)
-  const tuned = specs[0].method === "model_tuning" && trials[0].weights ? tunedParams(trials[0].weights) : undefined;
-  checkRunFits(specs, { config: engine.config, precision: engine.precision, tunedParams: tuned }, deps.memory);
+  checkRunFits(specs, engine, deps.memory);
   const id = identity();
   const devSets = new Map<string, DevSet>();
   const encodedTrain = new Map<number, EncodedExample[]>(); // one tokenisation per distinct split (limits are the pack's)

@@ -30,10 +30,6 @@ export interface WeightSource {
 export function tunedWeightNames(src: WeightSource): string[] {
   return src.tensors().filter((n) => !(src.lmHeadTied && n === "lm_head.weight"));
 }
-/** Parameters model tuning trains (what its memory check counts). */
-export function tunedParams(src: WeightSource): number {
-  return tunedWeightNames(src).reduce((s, n) => s + src.info(n).shape.reduce((a, b) => a * b, 1), 0);
-}
 export interface TrialData {
   train: readonly Example[];
   dev: readonly Example[];
