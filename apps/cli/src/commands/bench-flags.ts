@@ -17,7 +17,9 @@ export const shapeHelp = (d: Shape) => ({
   "target-len": `target tokens per example (default: ${d.targetLen})`,
   "prompt-len": `soft-prompt length (default: ${d.promptLen})`,
 });
-type ShapeValues = { batch?: number; "input-len"?: number; "target-len"?: number; "prompt-len"?: number };
+/** Parsed values of a group of flags (each optional). */
+type Values<F extends Record<string, z.ZodType>> = { [K in keyof F]?: z.output<F[K]> };
+type ShapeValues = Values<typeof shapeFlags>;
 /** The shape flags as bench options (unset ones stay unset, or take `d`'s). */
 export function shapeOf(v: ShapeValues): Partial<Shape>;
 export function shapeOf(v: ShapeValues, d: Shape): Shape;
@@ -40,7 +42,7 @@ export const engineHelp = {
   "weight-binding": "inputs (one copy of the weights, bound once; the CPU default) or frozen (initializers, prepacked on the CPU; the CUDA default)",
   "cache-dir": "where built graphs go (default: PTUNE_CACHE_DIR or ~/.cache/ptune)",
 };
-export const engineOf = (v: { threads?: number; device?: "cpu" | "cuda"; dtype?: "fp32" | "fp16" | "bf16"; "weight-binding"?: "inputs" | "frozen"; "cache-dir"?: string }) => ({
+export const engineOf = (v: Values<typeof engineFlags>) => ({
   threads: v.threads,
   device: v.device,
   dtype: v.dtype,
